@@ -1,0 +1,32 @@
+// Unit tests run in the system Chromium (CHROME_BIN), headless, without any network side traffic.
+module.exports = function (config) {
+  config.set({
+    basePath: '',
+    frameworks: ['jasmine'],
+    plugins: [require('karma-jasmine'), require('karma-chrome-launcher'), require('karma-coverage')],
+    client: { jasmine: { random: true } },
+    coverageReporter: {
+      dir: require('path').join(__dirname, './coverage/captions'),
+      subdir: '.',
+      reporters: [{ type: 'text-summary' }, { type: 'html' }],
+    },
+    reporters: ['progress'],
+    customLaunchers: {
+      ChromiumHeadlessCI: {
+        base: 'ChromeHeadless',
+        flags: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      },
+    },
+    browsers: ['ChromiumHeadlessCI'],
+    restartOnFileChange: true,
+  });
+};

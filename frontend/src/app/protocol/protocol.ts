@@ -1,0 +1,423 @@
+/**
+ * Wire protocol version 1 (docs/protocol.md): message types, builders for what the client
+ * sends and validating parsers for what the server sends. Nothing here touches the network.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const MAX_NAME_LENGTH = 64;
+
+export interface Participant {
+  id: string;
+  name: string;
+  language: string;
+  caption_language: string | null;
+}
+
+export interface Speaker {
+  id: string;
+  name: string;
+}
+
+export interface TranslationCapability {
+  backend: string;
+  /** `["*"]`: any language; `["en"]`: English only; `[]`: translation off. */
+  targets: string[];
+}
+
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface ServerConfig {
+  protocol: number;
+  languages: { code: string; name: string }[];
+  translation: TranslationCapability;
+  audio_relay: boolean;
+  max_room_size: number;
+}
+
+// ---- client → server (WebSocket) ----
+
+export interface JoinRequest {
+  room: string;
+  name: string;
+  /** ISO 639-1 code or `"auto"`. */
+  language: string;
+  /** `null` for originals only. */
+  caption_language: string | null;
+}
+
+export type ClientMessage =
+  | ({ type: 'join' } & JoinRequest)
+  | { type: 'offer'; sdp: string }
+  | { type: 'answer'; sdp: string }
+  | { type: 'candidate'; candidate: string; sdp_mid: string | null; sdp_mline_index: number | null }
+  | { type: 'set_caption_language'; language: string | null }
+  | { type: 'leave' }
+  | { type: 'ping' };
+
+export function encodeClientMessage(message: ClientMessage): string {
+  return JSON.stringify({ v: PROTOCOL_VERSION, ...message });
+}
+
+export function joinMessage(request: JoinRequest): ClientMessage {
+  return { type: 'join', ...request, name: request.name.trim() };
+}
+
+/** An ICE candidate from the browser; `null` (end of candidates) is sent as an empty string. */
+export function candidateMessage(
+  candidate: RTCIceCandidateInit | null,
+  fallbackMid: string | null,
+): ClientMessage {
+  return {
+    type: 'candidate',
+    candidate: candidate?.candidate ?? '',
+    sdp_mid: candidate?.sdpMid ?? fallbackMid,
+    sdp_mline_index: candidate?.sdpMLineIndex ?? (fallbackMid === null ? null : 0),
+  };
+}
+
+/** Returns why a join request would be rejected, or null when it is valid. */
+export function validateJoin(request: JoinRequest): string | null {
+  if (!ROOM_PATTERN.test(request.room)) {
+    return 'Room names use 1–64 letters, digits, "-" or "_".';
+  }
+  const name = request.name.trim();
+  if (name.length === 0) return 'Please enter your name.';
+  if (name.length > MAX_NAME_LENGTH) return `Names are at most ${MAX_NAME_LENGTH} characters.`;
+  return null;
+}
+
+// ---- server → client (WebSocket) ----
+
+export type LeaveReason = 'left' | 'disconnected' | 'failed';
+
+export type SignalingMessage =
+  | {
+      type: 'joined';
+      participant_id: string;
+      room: string;
+      ice_servers: IceServer[];
+      ice_transport_policy: RTCIceTransportPolicy;
+      translation: TranslationCapability;
+      participants: Participant[];
+    }
+  | { type: 'answer'; sdp: string }
+  | { type: 'offer'; sdp: string }
+  | { type: 'participants'; participants: Participant[] }
+  | { type: 'participant_joined'; participant: Participant }
+  | { type: 'participant_left'; participant: Participant; reason: LeaveReason }
+  | { type: 'caption_language'; language: string | null }
+  | { type: 'notice'; code: string; message: string; language: string | null }
+  | { type: 'error'; code: string; message: string }
+  | { type: 'left' }
+  | { type: 'pong' };
+
+// ---- server → client (data channel `captions`) ----
+
+/** One piece of a caption; long texts arrive as several pieces sharing `id`. */
+export interface CaptionMessage {
+  type: 'caption';
+  id: string;
+  seq: number;
+  speaker: Speaker;
+  language: string;
+  text: string;
+  final: boolean;
+  start: number;
+  end: number;
+  part: number;
+  parts: number;
+  history: boolean;
+}
+
+export interface TranslationMessage {
+  type: 'translation';
+  caption_id: string;
+  seq: number;
+  speaker: Speaker;
+  language: string;
+  source_language: string;
+  text: string;
+  final: boolean;
+  part: number;
+  parts: number;
+  history: boolean;
+}
+
+export interface CaptionWithdrawnMessage {
+  type: 'caption_withdrawn';
+  id: string;
+  seq: number;
+}
+
+export interface SpeechMessage {
+  type: 'speech';
+  seq: number;
+  speaker: Speaker;
+  speaking: boolean;
+}
+
+export type ChannelMessage =
+  | CaptionMessage
+  | TranslationMessage
+  | CaptionWithdrawnMessage
+  | SpeechMessage;
+
+export type ParseResult<T> = { ok: true; message: T } | { ok: false; reason: string };
+
+/** A field of the message failed validation; `message` names the field. */
+class InvalidField extends Error {}
+
+/** Typed accessors over one JSON object; each throws InvalidField naming the bad field. */
+class Fields {
+  constructor(
+    private readonly value: Record<string, unknown>,
+    private readonly path: string,
+  ) {}
+
+  static of(value: unknown, path: string): Fields {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new InvalidField(`${path} is not an object`);
+    }
+    return new Fields(value as Record<string, unknown>, path);
+  }
+
+  private fail(key: string, expected: string): never {
+    throw new InvalidField(`${this.path}.${key} is not ${expected}`);
+  }
+
+  string(key: string): string {
+    const v = this.value[key];
+    return typeof v === 'string' ? v : this.fail(key, 'a string');
+  }
+
+  nullableString(key: string): string | null {
+    const v = this.value[key];
+    if (v === null || v === undefined) return null;
+    return typeof v === 'string' ? v : this.fail(key, 'a string or null');
+  }
+
+  number(key: string): number {
+    const v = this.value[key];
+    return typeof v === 'number' && Number.isFinite(v) ? v : this.fail(key, 'a number');
+  }
+
+  integer(key: string, fallback?: number): number {
+    const v = this.value[key];
+    if (v === undefined && fallback !== undefined) return fallback;
+    return Number.isInteger(v) && (v as number) >= 0
+      ? (v as number)
+      : this.fail(key, 'a non-negative integer');
+  }
+
+  boolean(key: string, fallback?: boolean): boolean {
+    const v = this.value[key];
+    if (v === undefined && fallback !== undefined) return fallback;
+    return typeof v === 'boolean' ? v : this.fail(key, 'a boolean');
+  }
+
+  object(key: string): Fields {
+    return Fields.of(this.value[key], `${this.path}.${key}`);
+  }
+
+  list<T>(key: string, item: (f: Fields) => T): T[] {
+    const v = this.value[key];
+    if (!Array.isArray(v)) this.fail(key, 'a list');
+    return v.map((entry, i) => item(Fields.of(entry, `${this.path}.${key}[${i}]`)));
+  }
+
+  stringList(key: string): string[] {
+    const v = this.value[key];
+    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) {
+      this.fail(key, 'a list of strings');
+    }
+    return v;
+  }
+}
+
+function participant(f: Fields): Participant {
+  return {
+    id: f.string('id'),
+    name: f.string('name'),
+    language: f.string('language'),
+    caption_language: f.nullableString('caption_language'),
+  };
+}
+
+function speaker(f: Fields): Speaker {
+  return { id: f.string('id'), name: f.string('name') };
+}
+
+function translationCapability(f: Fields): TranslationCapability {
+  return { backend: f.string('backend'), targets: f.stringList('targets') };
+}
+
+function iceServer(f: Fields): IceServer {
+  const server: IceServer = { urls: urlsOf(f) };
+  const username = f.nullableString('username');
+  if (username !== null) server.username = username;
+  const credential = f.nullableString('credential');
+  if (credential !== null) server.credential = credential;
+  return server;
+}
+
+function urlsOf(f: Fields): string | string[] {
+  try {
+    return f.stringList('urls');
+  } catch {
+    return f.string('urls');
+  }
+}
+
+const ICE_POLICIES: readonly string[] = ['all', 'relay'];
+const LEAVE_REASONS: readonly string[] = ['left', 'disconnected', 'failed'];
+
+/** Parses JSON text into an object and checks the protocol version. */
+function envelope(raw: string, where: string): Fields {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new InvalidField(`${where} is not JSON`);
+  }
+  const f = Fields.of(value, where);
+  if (f.integer('v') !== PROTOCOL_VERSION) {
+    throw new InvalidField(`${where}.v is not ${PROTOCOL_VERSION}`);
+  }
+  return f;
+}
+
+function attempt<T>(parse: () => T): ParseResult<T> {
+  try {
+    return { ok: true, message: parse() };
+  } catch (e) {
+    if (e instanceof InvalidField) return { ok: false, reason: e.message };
+    throw e;
+  }
+}
+
+export function parseSignalingMessage(raw: string): ParseResult<SignalingMessage> {
+  return attempt(() => {
+    const f = envelope(raw, 'message');
+    const type = f.string('type');
+    switch (type) {
+      case 'joined': {
+        const policy = f.string('ice_transport_policy');
+        if (!ICE_POLICIES.includes(policy)) throw new InvalidField('joined.ice_transport_policy');
+        return {
+          type,
+          participant_id: f.string('participant_id'),
+          room: f.string('room'),
+          ice_servers: f.list('ice_servers', iceServer),
+          ice_transport_policy: policy as RTCIceTransportPolicy,
+          translation: translationCapability(f.object('translation')),
+          participants: f.list('participants', participant),
+        };
+      }
+      case 'answer':
+      case 'offer':
+        return { type, sdp: f.string('sdp') };
+      case 'participants':
+        return { type, participants: f.list('participants', participant) };
+      case 'participant_joined':
+        return { type, participant: participant(f.object('participant')) };
+      case 'participant_left': {
+        const reason = f.string('reason');
+        if (!LEAVE_REASONS.includes(reason)) throw new InvalidField('participant_left.reason');
+        return { type, participant: participant(f.object('participant')), reason: reason as LeaveReason };
+      }
+      case 'caption_language':
+        return { type, language: f.nullableString('language') };
+      case 'notice':
+        return {
+          type,
+          code: f.string('code'),
+          message: f.string('message'),
+          language: f.nullableString('language'),
+        };
+      case 'error':
+        return { type, code: f.string('code'), message: f.string('message') };
+      case 'left':
+      case 'pong':
+        return { type };
+      default:
+        throw new InvalidField(`unknown message type "${type}"`);
+    }
+  });
+}
+
+export function parseChannelMessage(raw: string): ParseResult<ChannelMessage> {
+  return attempt(() => {
+    const f = envelope(raw, 'message');
+    const type = f.string('type');
+    switch (type) {
+      case 'caption': {
+        const message: CaptionMessage = {
+          type,
+          id: f.string('id'),
+          seq: f.integer('seq'),
+          speaker: speaker(f.object('speaker')),
+          language: f.string('language'),
+          text: f.string('text'),
+          final: f.boolean('final'),
+          start: f.number('start'),
+          end: f.number('end'),
+          ...pieceOf(f),
+          history: f.boolean('history', false),
+        };
+        return message;
+      }
+      case 'translation': {
+        const message: TranslationMessage = {
+          type,
+          caption_id: f.string('caption_id'),
+          seq: f.integer('seq'),
+          speaker: speaker(f.object('speaker')),
+          language: f.string('language'),
+          source_language: f.string('source_language'),
+          text: f.string('text'),
+          final: f.boolean('final'),
+          ...pieceOf(f),
+          history: f.boolean('history', false),
+        };
+        return message;
+      }
+      case 'caption_withdrawn':
+        return { type, id: f.string('id'), seq: f.integer('seq') };
+      case 'speech':
+        return {
+          type,
+          seq: f.integer('seq'),
+          speaker: speaker(f.object('speaker')),
+          speaking: f.boolean('speaking'),
+        };
+      default:
+        throw new InvalidField(`unknown message type "${type}"`);
+    }
+  });
+}
+
+function pieceOf(f: Fields): { part: number; parts: number } {
+  const part = f.integer('part', 0);
+  const parts = f.integer('parts', 1);
+  if (parts < 1 || part >= parts) throw new InvalidField('message.part is outside message.parts');
+  return { part, parts };
+}
+
+export function parseServerConfig(value: unknown): ParseResult<ServerConfig> {
+  return attempt(() => {
+    const f = Fields.of(value, 'config');
+    return {
+      protocol: f.integer('protocol'),
+      languages: f.list('languages', (l) => ({ code: l.string('code'), name: l.string('name') })),
+      translation: translationCapability(f.object('translation')),
+      audio_relay: f.boolean('audio_relay', true),
+      max_room_size: f.integer('max_room_size', 0),
+    };
+  });
+}

@@ -1,0 +1,122 @@
+import { Injectable, computed, signal } from '@angular/core';
+import { Participant, SpeechMessage } from '../protocol/protocol';
+
+/** An incoming audio track: another participant's voice, relayed by the server. */
+export interface RemoteAudio {
+  trackId: string;
+  stream: MediaStream;
+  /** The participant whose id the server used as stream id, when it did. */
+  participantId: string | null;
+}
+
+/** The participant an audio belongs to, or the track itself when unknown. */
+export function audioKey(audio: RemoteAudio): string {
+  return audio.participantId ?? audio.trackId;
+}
+
+/** Who is in the room, who is speaking, and whose audio plays. */
+@Injectable({ providedIn: 'root' })
+export class RoomStore {
+  readonly selfId = signal<string | null>(null);
+  readonly participants = signal<Participant[]>([]);
+  readonly remoteAudio = signal<RemoteAudio[]>([]);
+  /** Audio the user muted locally, by `audioKey` (kept across reconnections). */
+  readonly mutedAudio = signal<ReadonlySet<string>>(new Set());
+  /** Mutes all incoming audio (e.g. to avoid echo without headphones). */
+  readonly playbackMuted = signal(false);
+
+  private readonly speakingState = signal<ReadonlySet<string>>(new Set());
+  readonly speaking = this.speakingState.asReadonly();
+  private readonly speechSeq = new Map<string, number>();
+
+  readonly others = computed(() => this.participants().filter((p) => p.id !== this.selfId()));
+  /** Audio tracks that could not be matched to a participant. */
+  readonly unmatchedAudio = computed(() => {
+    const ids = new Set(this.participants().map((p) => p.id));
+    return this.remoteAudio().filter((a) => a.participantId === null || !ids.has(a.participantId));
+  });
+
+  setParticipants(participants: Participant[]): void {
+    this.participants.set(participants);
+    const present = new Set(participants.map((p) => p.id));
+    this.speakingState.update((set) => new Set([...set].filter((id) => present.has(id))));
+  }
+
+  upsert(participant: Participant): void {
+    this.participants.update((list) => [
+      ...list.filter((p) => p.id !== participant.id),
+      participant,
+    ]);
+  }
+
+  remove(participantId: string): void {
+    this.participants.update((list) => list.filter((p) => p.id !== participantId));
+    this.setSpeaking(participantId, false);
+  }
+
+  /** Applies a `speech` event unless a later one for the same speaker was already applied. */
+  applySpeech(message: SpeechMessage): boolean {
+    const last = this.speechSeq.get(message.speaker.id);
+    if (last !== undefined && message.seq <= last) return false;
+    this.speechSeq.set(message.speaker.id, message.seq);
+    this.setSpeaking(message.speaker.id, message.speaking);
+    return true;
+  }
+
+  /** A new data channel starts a new `seq` series and a fresh view of who speaks. */
+  beginChannel(): void {
+    this.speechSeq.clear();
+    this.speakingState.set(new Set());
+  }
+
+  addAudio(track: MediaStreamTrack, stream: MediaStream): void {
+    const ids = new Set(this.participants().map((p) => p.id));
+    const participantId = ids.has(stream.id) ? stream.id : ids.has(track.id) ? track.id : null;
+    const audio: RemoteAudio = { trackId: track.id, stream, participantId };
+    this.remoteAudio.update((list) => [...list.filter((a) => a.trackId !== track.id), audio]);
+    const drop = () => this.removeAudio(track.id);
+    track.addEventListener('ended', drop);
+    stream.addEventListener('removetrack', (e) => {
+      if (e.track === track) drop();
+    });
+  }
+
+  removeAudio(trackId: string): void {
+    this.remoteAudio.update((list) => list.filter((a) => a.trackId !== trackId));
+  }
+
+  audioOf(participantId: string): RemoteAudio | undefined {
+    return this.remoteAudio().find((a) => a.participantId === participantId);
+  }
+
+  toggleAudioMute(key: string): void {
+    this.mutedAudio.update((set) => {
+      const next = new Set(set);
+      if (!next.delete(key)) next.add(key);
+      return next;
+    });
+  }
+
+  /** Forgets the media of a connection that ended; the participants stay until rejoined. */
+  clearMedia(): void {
+    this.remoteAudio.set([]);
+    this.beginChannel();
+  }
+
+  reset(): void {
+    this.selfId.set(null);
+    this.participants.set([]);
+    this.mutedAudio.set(new Set());
+    this.clearMedia();
+  }
+
+  private setSpeaking(id: string, speaking: boolean): void {
+    this.speakingState.update((set) => {
+      if (set.has(id) === speaking) return set;
+      const next = new Set(set);
+      if (speaking) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  }
+}

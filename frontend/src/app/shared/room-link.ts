@@ -1,0 +1,34 @@
+import { ROOM_PATTERN } from '../protocol/protocol';
+
+/** The room named by a page address: `/?room=abc` or `/r/abc`; null when there is none. */
+export function roomFromUrl(url: URL): string | null {
+  const candidate =
+    url.searchParams.get('room') ?? /^\/r\/([^/]+)\/?$/.exec(url.pathname)?.[1] ?? null;
+  if (candidate === null) return null;
+  const room = decodeURIComponent(candidate);
+  return ROOM_PATTERN.test(room) ? room : null;
+}
+
+/** A link that opens this app with `room` filled in (a query string works on every server). */
+export function inviteLink(room: string, base: string): string {
+  const url = new URL(base);
+  url.pathname = url.pathname.replace(/\/r\/[^/]*\/?$/, '/');
+  url.search = new URLSearchParams({ room }).toString();
+  url.hash = '';
+  return url.toString();
+}
+
+/** A readable random room name such as `quiet-river-4821`. */
+export function randomRoomName(random: () => number = Math.random): string {
+  const adjectives = ['quiet', 'bright', 'swift', 'calm', 'bold', 'clear', 'warm', 'keen'];
+  const nouns = ['river', 'harbor', 'meadow', 'summit', 'forest', 'canyon', 'island', 'valley'];
+  const pick = (list: string[]) => list[Math.floor(random() * list.length)];
+  return `${pick(adjectives)}-${pick(nouns)}-${1000 + Math.floor(random() * 9000)}`;
+}
+
+/** The signaling WebSocket beside the app (`ws:` or `wss:` as the page), e.g. `wss://host/ws`. */
+export function signalingUrl(base: string): string {
+  const url = new URL('ws', base);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
+}

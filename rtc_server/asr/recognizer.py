@@ -1,0 +1,54 @@
+"""The seam between streaming policy and inference: requests in, hypotheses out."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Audio = npt.NDArray[np.float32]
+SAMPLE_RATE = 16_000
+
+
+class Priority(enum.IntEnum):
+    """Lower runs first: finals are never shed, translations come next, partials last."""
+
+    FINAL = 0
+    TRANSLATE = 1
+    PARTIAL = 2
+
+
+@dataclass(frozen=True)
+class DecodeRequest:
+    audio: Audio
+    language: str | None = None  # None: detect
+    task: Literal["transcribe", "translate"] = "transcribe"
+    beam_size: int = 1
+    word_timestamps: bool = False
+    prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float  # seconds from the start of the request's audio
+    end: float
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    text: str
+    language: str
+    words: tuple[Word, ...] = field(default=())
+
+
+class SpeechRecognizer(Protocol):
+    """A shared recognizer. `key` identifies the stream: any newer request of a stream replaces
+    its partial request that has not started yet (which then resolves to None)."""
+
+    async def recognize(
+        self, request: DecodeRequest, priority: Priority, key: object | None = None
+    ) -> Hypothesis | None: ...

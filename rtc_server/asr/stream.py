@@ -1,0 +1,433 @@
+"""Streaming recognition for one speaker: push 16 kHz audio, iterate speech events.
+
+The policy lives here; inference is behind `SpeechRecognizer`. Voice activity gates the model,
+a pause ends an utterance with a final, and long speech without pauses is committed piece by
+piece from the words two successive partial hypotheses agree on (LocalAgreement-2), so the
+audio kept per speaker stays bounded and nobody waits long for a final.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rtc_server import metrics
+from rtc_server.asr.recognizer import (
+    SAMPLE_RATE,
+    Audio,
+    DecodeRequest,
+    Hypothesis,
+    Priority,
+    SpeechRecognizer,
+    Word,
+)
+from rtc_server.asr.text import (
+    agreed_prefix,
+    join_words,
+    normalize_word,
+    overlap_length,
+    split_words,
+)
+from rtc_server.asr.vad import WINDOW, StreamingVad
+
+log = logging.getLogger(__name__)
+
+RUN_SPAN_LIMIT_S = 2.0  # audio kept while deciding whether a sound is speech
+RUN_BREAK_S = 0.25  # silence that breaks a run of speech-like windows before it counts
+
+
+class SpeechEventType(enum.Enum):
+    START_OF_SPEECH = "start_of_speech"
+    PARTIAL = "partial"
+    FINAL = "final"
+    END_OF_SPEECH = "end_of_speech"
+
+
+@dataclass(frozen=True)
+class SpeechEvent:
+    type: SpeechEventType
+    utterance: int = 0
+    text: str = ""  # a FINAL with empty text withdraws the utterance's partials
+    language: str | None = None
+    start: float = 0.0  # seconds since the start of the stream
+    end: float = 0.0
+    audio: Audio | None = field(default=None, repr=False)  # FINAL only: what was said
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    vad_threshold: float = 0.5
+    min_speech_s: float = 0.15
+    endpoint_silence_s: float = 0.6
+    preroll_s: float = 0.5
+    partial_interval_s: float = 0.5
+    min_partial_s: float = 0.6
+    commit_after_s: float = 5.0
+    max_utterance_s: float = 15.0
+    final_beam_size: int = 2
+    agreement_margin_s: float = 1.0  # words this close to the live edge may still change
+
+
+@dataclass
+class _Utterance:
+    number: int
+    start_sample: int
+    chunks: list[Audio]
+    samples: int
+    language: str | None
+    prompt: str | None  # text committed just before, in the same stretch of speech
+    previous_words: tuple[Word, ...] = ()
+    silent_windows: int = 0
+
+    def audio(self) -> Audio:
+        if len(self.chunks) > 1:
+            self.chunks = [np.concatenate(self.chunks)]
+        return self.chunks[0] if self.chunks else np.zeros(0, dtype=np.float32)
+
+    @property
+    def duration(self) -> float:
+        return self.samples / SAMPLE_RATE
+
+    def drop_before(self, seconds: float) -> None:
+        cut = min(int(seconds * SAMPLE_RATE), self.samples)
+        self.chunks = [self.audio()[cut:]]
+        self.samples -= cut
+        self.start_sample += cut
+
+
+@dataclass(frozen=True)
+class _Final:
+    """What a final caption needs once its text is known."""
+
+    number: int
+    start: float
+    end: float
+    audio: Audio
+    prompt: str | None
+    language: str | None
+
+
+class RecognizeStream:
+    """Feed with `push_audio` (cheap, never blocks), read events with `async for`."""
+
+    def __init__(
+        self,
+        recognizer: SpeechRecognizer,
+        language: str | None,
+        options: StreamOptions | None = None,
+    ) -> None:
+        self._recognizer = recognizer
+        self._language = language
+        self._options = options or StreamOptions()
+        self._vad = StreamingVad()
+        self._events: asyncio.Queue[SpeechEvent | None] = asyncio.Queue()
+        self._clock = 0  # samples pushed so far
+        self._recent: Audio = np.zeros(0, dtype=np.float32)
+        self._speech_windows = 0
+        self._idle_silent_windows = 0
+        self._run_started_at: int | None = None
+        self._utterance: _Utterance | None = None
+        self._numbers = 0
+        self._partial_task: asyncio.Task[None] | None = None
+        self._last_partial_at = 0
+        self._last_final: asyncio.Task[None] | None = None
+        self._last_final_number = 0
+        self._shown_partials: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+        o = self._options
+        self._min_speech_windows = max(1, round(o.min_speech_s * SAMPLE_RATE / WINDOW))
+        self._endpoint_windows = max(1, round(o.endpoint_silence_s * SAMPLE_RATE / WINDOW))
+        self._run_break_windows = max(1, round(RUN_BREAK_S * SAMPLE_RATE / WINDOW))
+        self._recent_limit = int((o.preroll_s + RUN_SPAN_LIMIT_S) * SAMPLE_RATE)
+
+    @property
+    def time(self) -> float:
+        return self._clock / SAMPLE_RATE
+
+    def set_language(self, language: str | None) -> None:
+        self._language = language
+
+    def push_audio(self, samples: Audio) -> None:
+        if self._closed:
+            return
+        self._clock += samples.size
+        if self._utterance is not None:
+            self._utterance.chunks.append(samples)
+            self._utterance.samples += samples.size
+        else:
+            self._recent = np.concatenate([self._recent, samples])[-self._recent_limit :]
+        for probability in self._vad.process(samples):
+            self._on_window(float(probability))
+        utterance = self._utterance
+        if utterance is None:
+            return
+        if utterance.duration >= self._options.max_utterance_s:
+            self._end_utterance(continuing=True)
+        elif self._partial_due(utterance):
+            self._start_partial(utterance)
+
+    def flush(self) -> None:
+        """End the current utterance now (the speaker went away or paused the microphone)."""
+        if self._utterance is not None:
+            self._end_utterance(continuing=False)
+
+    async def end_input(self) -> None:
+        """Flush, wait for the last final, then end the event iteration."""
+        self.flush()
+        self._closed = True
+        if self._partial_task is not None:
+            self._partial_task.cancel()
+        if self._last_final is not None:
+            await asyncio.gather(self._last_final, return_exceptions=True)
+        self._events.put_nowait(None)
+
+    async def aclose(self) -> None:
+        """Stop at once, dropping work in progress."""
+        self._closed = True
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._events.put_nowait(None)
+
+    async def __aiter__(self) -> AsyncIterator[SpeechEvent]:
+        while (event := await self._events.get()) is not None:
+            yield event
+
+    # Voice activity
+
+    def _on_window(self, probability: float) -> None:
+        threshold = self._options.vad_threshold
+        is_speech = probability >= threshold
+        is_silence = probability < threshold - 0.15
+        utterance = self._utterance
+        if utterance is None:
+            # Hysteresis: uncertain windows neither start nor break a run of speech, so a
+            # softly spoken first word still opens the utterance.
+            if is_silence:
+                self._idle_silent_windows += 1
+                if self._idle_silent_windows >= self._run_break_windows:
+                    self._speech_windows, self._run_started_at = 0, None
+                return
+            self._idle_silent_windows = 0
+            if self._run_started_at is None:
+                self._run_started_at = self._clock - WINDOW
+            if is_speech:
+                self._speech_windows += 1
+                if self._speech_windows >= self._min_speech_windows:
+                    self._begin_utterance()
+            return
+        if is_silence:
+            utterance.silent_windows += 1
+            if utterance.silent_windows >= self._endpoint_windows:
+                self._end_utterance(continuing=False)
+        elif is_speech:
+            utterance.silent_windows = 0
+
+    def _begin_utterance(self, prompt: str | None = None, emit_start: bool = True) -> None:
+        audio = np.zeros(0, dtype=np.float32)
+        if emit_start and self._run_started_at is not None:
+            keep = self._clock - self._run_started_at + int(self._options.preroll_s * SAMPLE_RATE)
+            audio = self._recent[-keep:]
+        self._recent = np.zeros(0, dtype=np.float32)
+        self._speech_windows, self._run_started_at = 0, None
+        self._numbers += 1
+        self._utterance = _Utterance(
+            number=self._numbers,
+            start_sample=self._clock - audio.size,
+            chunks=[audio],
+            samples=audio.size,
+            language=self._language,
+            prompt=prompt,
+        )
+        self._last_partial_at = self._clock
+        if emit_start:
+            self._emit(SpeechEvent(SpeechEventType.START_OF_SPEECH, self._numbers))
+
+    def _end_utterance(self, continuing: bool) -> None:
+        """Close the open utterance with a final; `continuing` starts the next one at once
+        (the speaker is still talking but the utterance reached its length cap)."""
+        utterance = self._utterance
+        assert utterance is not None
+        self._utterance = None
+        request = DecodeRequest(
+            audio=utterance.audio(),
+            language=utterance.language,
+            beam_size=self._options.final_beam_size,
+            prompt=utterance.prompt,
+        )
+        start = utterance.start_sample / SAMPLE_RATE
+        final = _Final(
+            number=utterance.number,
+            start=start,
+            end=start + utterance.duration,
+            audio=request.audio,
+            prompt=utterance.prompt,
+            language=utterance.language,
+        )
+        # Same key: a partial of this stream still waiting for a worker is dropped.
+        self._queue_final(final, self._recognizer.recognize(request, Priority.FINAL, key=self))
+        if continuing:
+            self._begin_utterance(emit_start=False)
+        else:
+            self._emit(SpeechEvent(SpeechEventType.END_OF_SPEECH, utterance.number, end=self.time))
+
+    # Partials and LocalAgreement commits
+
+    def _partial_due(self, utterance: _Utterance) -> bool:
+        interval = int(self._options.partial_interval_s * SAMPLE_RATE)
+        return (
+            self._partial_task is None
+            and utterance.duration >= self._options.min_partial_s
+            and self._clock - self._last_partial_at >= interval
+        )
+
+    def _start_partial(self, utterance: _Utterance) -> None:
+        self._last_partial_at = self._clock
+        request = DecodeRequest(
+            audio=utterance.audio(),
+            language=utterance.language,
+            word_timestamps=utterance.duration >= self._options.commit_after_s / 2,
+            prompt=utterance.prompt,
+        )
+        task = self._spawn(self._run_partial(utterance, request))
+        self._partial_task = task
+
+    async def _run_partial(self, utterance: _Utterance, request: DecodeRequest) -> None:
+        number = utterance.number
+        start = utterance.start_sample / SAMPLE_RATE
+        try:
+            hypothesis = await self._recognizer.recognize(request, Priority.PARTIAL, key=self)
+        finally:
+            self._partial_task = None
+        if hypothesis is None or number <= self._last_final_number:
+            return  # superseded, or its final is already out
+        text = hypothesis.text
+        still_open = self._utterance is utterance and utterance.number == number
+        if still_open:
+            utterance.language = utterance.language or hypothesis.language
+            duration = request.audio.size / SAMPLE_RATE
+            if hypothesis.words and duration >= self._options.commit_after_s:
+                rest = self._commit_agreed(utterance, hypothesis.words, duration)
+                number, start = utterance.number, utterance.start_sample / SAMPLE_RATE
+                text = join_words([word.text for word in rest])
+        # A partial that finishes after its utterance ended still shows, until the final lands.
+        if text:
+            self._shown_partials.add(number)
+            self._emit(
+                SpeechEvent(
+                    SpeechEventType.PARTIAL,
+                    number,
+                    text=text,
+                    language=utterance.language or hypothesis.language,
+                    start=start,
+                    end=start + request.audio.size / SAMPLE_RATE,
+                )
+            )
+
+    def _commit_agreed(
+        self, utterance: _Utterance, words: tuple[Word, ...], duration: float
+    ) -> tuple[Word, ...]:
+        """Emit as a final the words two hypotheses in a row agree on and that lie safely
+        behind the live edge; drop their audio. Returns the words still provisional."""
+        agreed = agreed_prefix(
+            [normalize_word(w.text) for w in utterance.previous_words],
+            [normalize_word(w.text) for w in words],
+        )
+        utterance.previous_words = words
+        edge = duration - self._options.agreement_margin_s
+        while agreed and words[agreed - 1].end > edge:
+            agreed -= 1
+        if agreed == 0:
+            return words
+        committed, rest = words[:agreed], words[agreed:]
+        cut = committed[-1].end
+        text = join_words([word.text for word in committed])
+        final = _Final(
+            number=utterance.number,
+            start=utterance.start_sample / SAMPLE_RATE,
+            end=utterance.start_sample / SAMPLE_RATE + cut,
+            audio=utterance.audio()[: int(cut * SAMPLE_RATE)],
+            prompt=utterance.prompt,
+            language=utterance.language,
+        )
+        self._queue_final(final, _ready(Hypothesis(text, utterance.language or "", committed)))
+        # The rest continues as a new utterance that sees the committed text as its prompt.
+        utterance.drop_before(cut)
+        self._numbers += 1
+        utterance.number = self._numbers
+        utterance.prompt = text
+        utterance.previous_words = tuple(Word(w.text, w.start - cut, w.end - cut) for w in rest)
+        return rest
+
+    # Finals, emitted strictly in order
+
+    def _queue_final(self, final: _Final, decoding: Awaitable[Hypothesis | None]) -> None:
+        previous = self._last_final
+        self._last_final = self._spawn(
+            self._emit_final(final, decoding, previous, time.perf_counter())
+        )
+
+    async def _emit_final(
+        self,
+        final: _Final,
+        decoding: Awaitable[Hypothesis | None],
+        previous: asyncio.Task[None] | None,
+        ended_at: float,
+    ) -> None:
+        try:
+            hypothesis = await decoding
+        except Exception:
+            log.exception("final decode failed; the utterance is withdrawn")
+            hypothesis = None
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        text = hypothesis.text if hypothesis else ""
+        if text and final.prompt:
+            text = _strip_repeated_start(final.prompt, text)
+        self._last_final_number = final.number
+        if not text and final.number not in self._shown_partials:
+            return
+        self._shown_partials.discard(final.number)
+        self._emit(
+            SpeechEvent(
+                SpeechEventType.FINAL,
+                final.number,
+                text=text,
+                language=(hypothesis.language if hypothesis else None) or final.language,
+                start=final.start,
+                end=final.end,
+                audio=final.audio,
+            )
+        )
+        metrics.FINAL_DELAY.observe(time.perf_counter() - ended_at)
+
+    # Plumbing
+
+    def _emit(self, event: SpeechEvent) -> None:
+        self._events.put_nowait(event)
+
+    def _spawn(self, coroutine: Awaitable[None]) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+
+async def _ready(hypothesis: Hypothesis) -> Hypothesis:
+    return hypothesis
+
+
+def _strip_repeated_start(previous_text: str, text: str) -> str:
+    """Remove words at the start of `text` that only repeat the end of the previous final."""
+    previous = [normalize_word(w) for w in previous_text.split()]
+    words = split_words(text)
+    repeated = overlap_length(previous, [normalize_word(w) for w in words])
+    return join_words(words[repeated:])

@@ -1,0 +1,162 @@
+"""One faster-whisper model shared by every stream, with a priority queue in front of it."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from faster_whisper import WhisperModel
+
+from rtc_server import metrics
+from rtc_server.asr.model import ModelChoice, pick_compute_type, pick_device
+from rtc_server.asr.recognizer import DecodeRequest, Hypothesis, Priority, Word
+from rtc_server.asr.text import (
+    collapse_repeats,
+    is_low_confidence,
+    join_words,
+    normalize_word,
+    split_words,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(order=True)
+class _Job:
+    priority: Priority
+    order: int
+    request: DecodeRequest = field(compare=False)
+    future: asyncio.Future[Hypothesis | None] = field(compare=False)
+    key: object | None = field(compare=False, default=None)
+
+
+class WhisperEngine:
+    """Runs inference in worker threads (CTranslate2 releases the GIL), never on the event loop.
+
+    Jobs wait in a priority heap; a partial request for a stream that already has one waiting
+    replaces it, so partials can never pile up behind a slow model.
+    """
+
+    def __init__(self, model: WhisperModel, name: str, workers: int = 1) -> None:
+        self.model = model
+        self.name = name
+        self._workers = workers
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="whisper")
+        self._queue: asyncio.PriorityQueue[_Job] = asyncio.PriorityQueue()
+        self._waiting_partials: dict[object, _Job] = {}
+        self._order = itertools.count()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    def load(
+        cls, choice: ModelChoice, device: str, compute_type: str, cpu_threads: int, workers: int
+    ) -> WhisperEngine:
+        device = pick_device(device)
+        compute_type = pick_compute_type(compute_type, device)
+        started = time.perf_counter()
+        model = WhisperModel(
+            choice.path_or_hub_name,
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=cpu_threads,
+            num_workers=workers,
+        )
+        log.info(
+            "loaded Whisper %s on %s (%s) in %.1f s",
+            choice.name,
+            device,
+            compute_type,
+            time.perf_counter() - started,
+        )
+        return cls(model, choice.name, workers)
+
+    @property
+    def multilingual(self) -> bool:
+        return bool(self.model.model.is_multilingual)
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._work()) for _ in range(self._workers)]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    async def recognize(
+        self, request: DecodeRequest, priority: Priority, key: object | None = None
+    ) -> Hypothesis | None:
+        future: asyncio.Future[Hypothesis | None] = asyncio.get_running_loop().create_future()
+        job = _Job(priority, next(self._order), request, future, key)
+        if key is not None:
+            superseded = self._waiting_partials.pop(key, None)
+            if superseded is not None and not superseded.future.done():
+                superseded.future.set_result(None)
+                metrics.ASR_PARTIALS_SHED.inc()
+            if priority is Priority.PARTIAL:
+                self._waiting_partials[key] = job
+        self._queue.put_nowait(job)
+        metrics.ASR_QUEUE.set(self._queue.qsize())
+        return await future
+
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            job = await self._queue.get()
+            metrics.ASR_QUEUE.set(self._queue.qsize())
+            if job.key is not None and self._waiting_partials.get(job.key) is job:
+                del self._waiting_partials[job.key]
+            if job.future.done():  # superseded partial, or the caller went away
+                continue
+            started = time.perf_counter()
+            try:
+                result = await loop.run_in_executor(self._executor, self._decode, job.request)
+            except Exception as error:
+                log.exception("Whisper inference failed")
+                if not job.future.done():
+                    job.future.set_exception(error)
+                continue
+            metrics.ASR_SECONDS.labels(job.priority.name.lower()).observe(
+                time.perf_counter() - started
+            )
+            if not job.future.done():
+                job.future.set_result(result)
+
+    def _decode(self, request: DecodeRequest) -> Hypothesis:
+        segments, info = self.model.transcribe(
+            request.audio,
+            language=request.language,
+            task=request.task,
+            beam_size=request.beam_size,
+            temperature=0.0,  # no fallback: it multiplies compute on exactly the hard audio
+            condition_on_previous_text=False,
+            initial_prompt=request.prompt,
+            word_timestamps=request.word_timestamps,
+            without_timestamps=not request.word_timestamps,
+            vad_filter=False,  # the stream already gates on its own VAD
+            log_prob_threshold=None,
+            no_speech_threshold=None,
+            compression_ratio_threshold=None,
+        )
+        texts: list[str] = []
+        words: list[Word] = []
+        for segment in segments:
+            if is_low_confidence(segment.avg_logprob, segment.no_speech_prob, segment.text):
+                continue
+            texts.append(segment.text)
+            words.extend(_words(segment.words))
+        if request.word_timestamps:
+            words = collapse_repeats(words, key=lambda word: normalize_word(word.text))
+            text = join_words([word.text for word in words])
+        else:
+            text = join_words(collapse_repeats(split_words("".join(texts)), key=normalize_word))
+        return Hypothesis(text=text, language=info.language, words=tuple(words))
+
+
+def _words(raw: list[Any] | None) -> list[Word]:
+    return [Word(w.word, float(w.start), float(w.end)) for w in raw or [] if w.word.strip()]

@@ -1,0 +1,45 @@
+"""Process-wide Prometheus metrics, served at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
+
+SESSIONS = Gauge("rtc_sessions", "Open signaling sessions")
+ROOMS = Gauge("rtc_rooms", "Rooms with at least one participant")
+
+ASR_QUEUE = Gauge("rtc_asr_queue_jobs", "Inference jobs waiting for a worker")
+ASR_SECONDS = Histogram(
+    "rtc_asr_inference_seconds", "Whisper inference time per job", ["kind"], buckets=LATENCY_BUCKETS
+)
+ASR_PARTIALS_SHED = Counter("rtc_asr_partials_shed_total", "Partial jobs replaced before running")
+CAPTIONS = Counter("rtc_captions_total", "Captions produced", ["kind"])
+FINAL_DELAY = Histogram(
+    "rtc_final_delay_seconds",
+    "From the end of an utterance's audio to its final caption",
+    buckets=LATENCY_BUCKETS,
+)
+AUDIO_GAP_SECONDS = Counter("rtc_audio_gap_seconds_total", "Missing audio filled with silence")
+AUDIO_DROPPED_SECONDS = Counter(
+    "rtc_audio_dropped_seconds_total", "Received audio skipped to catch up with real time"
+)
+
+TRANSLATION_CALLS = Counter(
+    "rtc_translation_calls_total", "Translation requests", ["backend", "outcome"]
+)
+TRANSLATION_FIRST_TOKEN = Histogram(
+    "rtc_translation_first_token_seconds",
+    "From request to the first translated text",
+    ["backend"],
+    buckets=LATENCY_BUCKETS,
+)
+TRANSLATION_SECONDS = Histogram(
+    "rtc_translation_seconds",
+    "From request to complete translation",
+    ["backend"],
+    buckets=LATENCY_BUCKETS,
+)
+TRANSLATION_CHARACTERS = Counter(
+    "rtc_translation_characters_total", "Characters translated", ["backend", "direction"]
+)

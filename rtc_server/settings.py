@@ -1,0 +1,140 @@
+"""All configuration in one typed object, read from `RTC_*` environment variables and CLI flags."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, CliImplicitFlag, NoDecode, SettingsConfigDict
+
+UrlList = Annotated[list[str], NoDecode]
+
+DEFAULT_LANGUAGES = "en,de,es,fr,it,pt,nl,pl,ru,uk,tr,ar,hi,zh,ja,ko"
+
+
+class Settings(BaseSettings):
+    """Every option of the server: `--kebab-case` on the CLI, `RTC_UPPER_CASE` in the env."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RTC_",
+        cli_prog_name="python -m rtc_server",
+        cli_kebab_case=True,
+        cli_implicit_flags=True,
+        extra="ignore",
+    )
+
+    # Server
+    host: str = Field("0.0.0.0", description="Address to listen on.")
+    port: int = Field(5000, ge=1, le=65535, description="TCP port for HTTP and WebSocket.")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    frontend_dir: Path | None = Field(
+        None, description="Built UI to serve at /; default: frontend/dist/*/browser if present."
+    )
+    prepare_model: CliImplicitFlag[bool] = Field(
+        False, description="Assemble/download the Whisper model into the cache and exit."
+    )
+
+    # Speech recognition
+    whisper_model: str = Field(
+        "base", description="base (bundled), tiny.en (bundled), a model folder, or a hub name."
+    )
+    whisper_device: Literal["auto", "cpu", "cuda"] = "auto"
+    whisper_compute_type: str = Field("auto", description="auto: float16 on CUDA, int8 on CPU.")
+    whisper_cpu_threads: int = Field(0, ge=0, description="0 uses every core.")
+    model_cache_dir: Path = Field(
+        Path.home() / ".cache" / "rtc_server" / "models",
+        description="Where bundled models are assembled.",
+    )
+    asr_workers: int = Field(1, ge=1, le=16, description="Concurrent Whisper inference jobs.")
+    vad_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Silero speech probability.")
+    endpoint_silence_ms: int = Field(
+        600, ge=100, le=5000, description="Silence that ends an utterance."
+    )
+    partial_interval_ms: int = Field(
+        500, ge=100, le=10000, description="Minimum time between partial captions."
+    )
+    commit_after_s: float = Field(
+        5.0, ge=1.0, description="Long speech: commit the stable prefix after this long."
+    )
+    max_utterance_s: float = Field(
+        15.0, ge=2.0, le=29.0, description="Hard cap on audio kept for one utterance."
+    )
+    final_beam_size: int = Field(2, ge=1, le=10, description="Beam size for final captions.")
+    max_lag_s: float = Field(
+        2.0, gt=0.0, description="Drop received audio to catch up when behind by this much."
+    )
+    languages: UrlList = Field(
+        default_factory=lambda: DEFAULT_LANGUAGES.split(","),
+        description="Languages offered in the UI (comma-separated ISO 639-1).",
+    )
+
+    # Translation
+    translator: Literal["auto", "openai", "whisper", "none"] = Field(
+        "auto", description="auto: openai when an API key is set, else whisper (to English)."
+    )
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = Field(
+        None, description="Any OpenAI-compatible server, e.g. http://localhost:11434/v1."
+    )
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout_s: float = Field(10.0, gt=0.0)
+    openai_temperature: float = Field(0.0, ge=0.0, le=2.0)
+    openai_max_retries: int = Field(3, ge=0, le=10)
+    glossary: dict[str, str] = Field(
+        default_factory=dict, description='JSON {"term": "fixed rendering"}.'
+    )
+    translation_context: int = Field(
+        3, ge=0, le=20, description="Earlier sentences of the speaker sent as context."
+    )
+
+    # ICE / TURN
+    stun_urls: UrlList = Field(default_factory=list, description="STUN URLs (comma-separated).")
+    turn_urls: UrlList = Field(
+        default_factory=list, description="TURN URLs handed to browsers (comma-separated)."
+    )
+    server_turn_urls: UrlList | None = Field(
+        None, description="TURN URLs for the server's own peers; default: turn-urls."
+    )
+    turn_secret: SecretStr | None = Field(None, description="coturn static-auth-secret.")
+    turn_ttl_s: int = Field(6 * 3600, ge=60, description="Lifetime of TURN credentials.")
+    ice_relay_only: bool = Field(False, description="Server peers use TURN relay candidates only.")
+
+    # Rooms
+    max_room_size: int = Field(8, ge=1, le=100)
+    audio_relay: bool = Field(True, description="Send each participant the others' audio.")
+    history_size: int = Field(50, ge=0, le=1000, description="Captions replayed to late joiners.")
+
+    @field_validator("languages", "stun_urls", "turn_urls", "server_turn_urls", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _check_turn(self) -> Settings:
+        if (self.turn_urls or self.server_turn_urls) and self.turn_secret is None:
+            raise ValueError("turn_urls need turn_secret (coturn static-auth-secret)")
+        if self.ice_relay_only and not self.effective_server_turn_urls:
+            raise ValueError("ice_relay_only needs turn_urls or server_turn_urls")
+        if self.translator == "openai" and self.openai_api_key is None:
+            raise ValueError("translator=openai needs openai_api_key")
+        return self
+
+    @property
+    def effective_server_turn_urls(self) -> list[str]:
+        return self.turn_urls if self.server_turn_urls is None else self.server_turn_urls
+
+
+def load_settings(argv: list[str] | None = None) -> Settings:
+    """Parse env and CLI; on a bad value print one line per problem and exit with status 2."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        return Settings(_cli_parse_args=args)  # type: ignore[call-arg]
+    except ValidationError as error:
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem["loc"]) or "settings"
+            print(f"rtc_server: invalid setting {where}: {problem['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
