@@ -10,7 +10,7 @@ module.exports = function (config) {
       subdir: '.',
       reporters: [{ type: 'text-summary' }, { type: 'html' }],
     },
-    reporters: ['progress'],
+    reporters: ['dots'],
     customLaunchers: {
       ChromiumHeadlessCI: {
         base: 'ChromeHeadless',

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     glossary: dict[str, str] = Field(
         default_factory=dict, description='JSON {"term": "fixed rendering"}.'
     )
+    translation_retry_pause_s: float = Field(
+        30.0, gt=0.0, description="After the service refuses, wait this long before trying again."
+    )
     translation_context: int = Field(
         3, ge=0, le=20, description="Earlier sentences of the speaker sent as context."
     )
@@ -100,13 +103,24 @@ class Settings(BaseSettings):
     turn_secret: SecretStr | None = Field(None, description="coturn static-auth-secret.")
     turn_ttl_s: int = Field(6 * 3600, ge=60, description="Lifetime of TURN credentials.")
     ice_relay_only: bool = Field(False, description="Server peers use TURN relay candidates only.")
+    ice_host_addresses: UrlList = Field(
+        default_factory=list,
+        description="Local addresses offered as host candidates (default: every interface).",
+    )
 
     # Rooms
     max_room_size: int = Field(8, ge=1, le=100)
     audio_relay: bool = Field(True, description="Send each participant the others' audio.")
     history_size: int = Field(50, ge=0, le=1000, description="Captions replayed to late joiners.")
 
-    @field_validator("languages", "stun_urls", "turn_urls", "server_turn_urls", mode="before")
+    @field_validator(
+        "languages",
+        "stun_urls",
+        "turn_urls",
+        "server_turn_urls",
+        "ice_host_addresses",
+        mode="before",
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

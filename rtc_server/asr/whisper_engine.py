@@ -22,6 +22,7 @@ from rtc_server.asr.text import (
     normalize_word,
     split_words,
 )
+from rtc_server.languages import from_whisper, to_whisper
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class WhisperEngine:
     def _decode(self, request: DecodeRequest) -> Hypothesis:
         segments, info = self.model.transcribe(
             request.audio,
-            language=request.language,
+            language=to_whisper(request.language) if request.language else None,
             task=request.task,
             beam_size=request.beam_size,
             temperature=0.0,  # no fallback: it multiplies compute on exactly the hard audio
@@ -155,7 +156,7 @@ class WhisperEngine:
             text = join_words([word.text for word in words])
         else:
             text = join_words(collapse_repeats(split_words("".join(texts)), key=normalize_word))
-        return Hypothesis(text=text, language=info.language, words=tuple(words))
+        return Hypothesis(text=text, language=from_whisper(info.language), words=tuple(words))
 
 
 def _words(raw: list[Any] | None) -> list[Word]:

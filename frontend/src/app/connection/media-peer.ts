@@ -95,8 +95,8 @@ export class MediaPeer {
     return this.pc.iceConnectionState;
   }
 
-  get dataChannelState(): RTCDataChannelState {
-    return this.channel.readyState;
+  get connectionState(): RTCPeerConnectionState {
+    return this.pc.connectionState;
   }
 
   close(): void {

@@ -69,14 +69,18 @@ export class RoomStore {
     this.speakingState.set(new Set());
   }
 
-  addAudio(track: MediaStreamTrack, stream: MediaStream): void {
+  /**
+   * Adds an incoming track. Each gets a stream of its own for playback: a server may put all
+   * relayed tracks in one stream, and one <audio> per track is what makes per-person mute work.
+   */
+  addAudio(track: MediaStreamTrack, source: MediaStream): void {
     const ids = new Set(this.participants().map((p) => p.id));
-    const participantId = ids.has(stream.id) ? stream.id : ids.has(track.id) ? track.id : null;
-    const audio: RemoteAudio = { trackId: track.id, stream, participantId };
+    const participantId = ids.has(source.id) ? source.id : ids.has(track.id) ? track.id : null;
+    const audio: RemoteAudio = { trackId: track.id, stream: new MediaStream([track]), participantId };
     this.remoteAudio.update((list) => [...list.filter((a) => a.trackId !== track.id), audio]);
     const drop = () => this.removeAudio(track.id);
     track.addEventListener('ended', drop);
-    stream.addEventListener('removetrack', (e) => {
+    source.addEventListener('removetrack', (e) => {
       if (e.track === track) drop();
     });
   }

@@ -1,0 +1,178 @@
+import {
+  ChangeDetectionStrategy,
+  Component,
+  ElementRef,
+  afterRenderEffect,
+  computed,
+  inject,
+  signal,
+  viewChild,
+} from '@angular/core';
+import { SessionService } from '../connection/session.service';
+import { PreferencesService } from '../shared/preferences.service';
+import { Icon } from '../ui/icon';
+import { CaptionLine, CaptionStore } from './caption-store';
+import { speakerColor } from './speaker-color';
+
+/** How close to the bottom (px) still counts as following the live end. */
+const FOLLOW_THRESHOLD_PX = 48;
+
+const TIME = new Intl.DateTimeFormat(undefined, {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** The live transcript: provisional partials, finals with translations, auto-scroll. */
+@Component({
+  selector: 'app-caption-list',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [Icon],
+  host: { class: 'relative block h-full' },
+  template: `
+    <div
+      #scroller
+      class="h-full overflow-y-auto scroll-smooth px-4 py-6 sm:px-8"
+      data-testid="caption-list"
+      [style.font-size.px]="preferences().textSize"
+      (scroll)="onScroll()"
+    >
+      @if (lines().length === 0) {
+        <div class="flex h-full flex-col items-center justify-center gap-3 text-center text-slate-500">
+          <app-icon name="captions" [size]="40" class="text-slate-300 dark:text-slate-700" />
+          <p class="text-base font-medium">Captions appear here as people speak.</p>
+          <p class="max-w-sm text-sm">Invite others with the link at the top; each person reads in the language they choose.</p>
+        </div>
+      } @else {
+        <ol class="mx-auto flex max-w-4xl flex-col gap-[0.9em]">
+          @for (line of lines(); track line.id) {
+            <li
+              class="group"
+              data-testid="caption-line"
+              [attr.data-final]="line.final"
+              [attr.data-caption-id]="line.id"
+            >
+              <div class="mb-[0.15em] flex items-baseline gap-2 text-[max(0.6em,12px)] leading-tight">
+                <span class="font-semibold" [class]="color(line.speaker.id).text" data-testid="caption-speaker">
+                  {{ line.speaker.name }}
+                </span>
+                <time
+                  class="tabular-nums text-slate-400 dark:text-slate-500"
+                  [attr.datetime]="iso(line.startedAt)"
+                  [attr.title]="line.history ? 'Spoken before you joined; time is approximate' : null"
+                >{{ time(line.startedAt) }}</time>
+                <span class="rounded bg-slate-200/70 px-1 text-[0.85em] font-medium uppercase text-slate-500 dark:bg-slate-800 dark:text-slate-400">
+                  {{ line.language }}
+                </span>
+                @if (!line.final) {
+                  <span class="inline-flex items-end gap-0.5" aria-hidden="true">
+                    <span class="h-2 w-0.5 animate-speaking rounded bg-slate-400"></span>
+                    <span class="h-2 w-0.5 animate-speaking rounded bg-slate-400 [animation-delay:150ms]"></span>
+                    <span class="h-2 w-0.5 animate-speaking rounded bg-slate-400 [animation-delay:300ms]"></span>
+                  </span>
+                }
+              </div>
+              @if (showOriginal(line)) {
+                <p
+                  class="leading-snug"
+                  [class.provisional]="!line.final"
+                  data-testid="caption-original"
+                  [attr.title]="showTranslation(line) ? null : line.translation?.text ?? null"
+                >{{ line.text }}</p>
+              }
+              @if (showTranslation(line) && line.translation; as translation) {
+                <p
+                  class="leading-snug"
+                  [class.translation-below]="showOriginal(line)"
+                  [class.provisional]="!translation.final"
+                  data-testid="caption-translation"
+                  [attr.data-final]="translation.final"
+                  [attr.lang]="translation.language"
+                  [attr.title]="showOriginal(line) ? null : line.text"
+                >{{ translation.text }}</p>
+              }
+            </li>
+          }
+        </ol>
+      }
+    </div>
+
+    @if (!following()) {
+      <button
+        type="button"
+        class="btn-primary absolute bottom-4 left-1/2 -translate-x-1/2 rounded-full shadow-lg"
+        data-testid="jump-to-live"
+        (click)="jumpToLive()"
+      >
+        <app-icon name="arrow-down" [size]="16" /> Jump to live
+      </button>
+    }
+
+    <div class="sr-only" aria-live="polite" aria-atomic="true" data-testid="caption-announcer">
+      {{ announcement() }}
+    </div>
+  `,
+})
+export class CaptionList {
+  private readonly captions = inject(CaptionStore);
+  private readonly session = inject(SessionService);
+  protected readonly preferences = inject(PreferencesService).preferences;
+  private readonly scroller = viewChild.required<ElementRef<HTMLElement>>('scroller');
+
+  protected readonly lines = this.captions.lines;
+  protected readonly following = signal(true);
+  protected readonly color = speakerColor;
+
+  /** The newest live final, read out by screen readers (its translation when that arrives). */
+  protected readonly announcement = computed(() => {
+    const last = this.captions.finals().at(-1);
+    if (!last || last.history) return '';
+    const translated = this.preferences().view !== 'original' && last.translation?.final;
+    return `${last.speaker.name}: ${translated ? last.translation!.text : last.text}`;
+  });
+
+  constructor() {
+    afterRenderEffect({
+      write: () => {
+        this.lines();
+        this.preferences().textSize;
+        if (this.following()) {
+          const el = this.scroller().nativeElement;
+          el.scrollTop = el.scrollHeight;
+        }
+      },
+    });
+  }
+
+  protected showOriginal(line: CaptionLine): boolean {
+    const view = this.preferences().view;
+    return view !== 'translation' || !this.hasTranslation(line);
+  }
+
+  protected showTranslation(line: CaptionLine): boolean {
+    return this.preferences().view !== 'original' && this.hasTranslation(line);
+  }
+
+  private hasTranslation(line: CaptionLine): boolean {
+    return line.translation !== null && line.translation.language !== line.language;
+  }
+
+  protected onScroll(): void {
+    const el = this.scroller().nativeElement;
+    this.following.set(el.scrollHeight - el.scrollTop - el.clientHeight < FOLLOW_THRESHOLD_PX);
+  }
+
+  protected jumpToLive(): void {
+    const el = this.scroller().nativeElement;
+    el.scrollTo({ top: el.scrollHeight, behavior: 'smooth' });
+    this.following.set(true);
+  }
+
+  protected time(ms: number): string {
+    return TIME.format(ms);
+  }
+
+  protected iso(ms: number): string {
+    return new Date(ms).toISOString();
+  }
+}

@@ -1,0 +1,179 @@
+import { TestBed } from '@angular/core/testing';
+import { CaptionStore } from '../captions/caption-store';
+import { RoomStore } from '../room/room-store';
+import { NotificationService } from '../shared/notification.service';
+import { caption } from '../testing/messages';
+import { FakeWebSocket, until } from '../testing/fake-websocket';
+import { SessionService, SessionSettings } from './session.service';
+
+const SETTINGS: SessionSettings = {
+  room: 'standup',
+  name: 'Ada',
+  language: 'en',
+  captionLanguage: 'de',
+  listenOnly: true,
+  forceRelay: false,
+};
+
+const ADA = { id: 'p-ada', name: 'Ada', language: 'en', caption_language: 'de' };
+const BOB = { id: 'p-bob', name: 'Bob', language: 'de', caption_language: 'en' };
+
+function joined(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'joined',
+    participant_id: ADA.id,
+    room: 'standup',
+    ice_servers: [],
+    ice_transport_policy: 'all',
+    translation: { backend: 'openai', targets: ['*'] },
+    participants: [ADA],
+    ...extra,
+  };
+}
+
+describe('SessionService', () => {
+  let session: SessionService;
+  let restore: () => void;
+  const peers: RTCPeerConnection[] = [];
+
+  beforeEach(() => {
+    restore = FakeWebSocket.install();
+    session = TestBed.inject(SessionService);
+  });
+
+  afterEach(() => {
+    session.leave();
+    peers.forEach((pc) => pc.close());
+    restore();
+  });
+
+  async function joinAndOffer(): Promise<string> {
+    session.join(SETTINGS);
+    FakeWebSocket.latest.accept();
+    FakeWebSocket.latest.receive(joined());
+    await until(() => FakeWebSocket.latest.sentOfType('offer').length === 1);
+    return FakeWebSocket.latest.sentOfType('offer')[0]['sdp'] as string;
+  }
+
+  it('opens /ws on the page’s host and joins with the chosen settings', async () => {
+    session.join(SETTINGS);
+    expect(session.state()).toBe('connecting');
+    const socket = FakeWebSocket.latest;
+    expect(socket.url).toBe(`ws://${location.host}/ws`);
+    socket.accept();
+    await until(() => socket.sent.length > 0);
+    expect(socket.sent).toEqual([
+      { v: 1, type: 'join', room: 'standup', name: 'Ada', language: 'en', caption_language: 'de' },
+    ]);
+  });
+
+  it('offers a recvonly audio m-section and the captions data channel when listening only', async () => {
+    const sdp = await joinAndOffer();
+    expect(sdp).toContain('m=audio');
+    expect(sdp).toContain('a=recvonly');
+    expect(sdp).toContain('m=application');
+    expect(TestBed.inject(RoomStore).participants()).toEqual([ADA]);
+  });
+
+  it('answers the server’s renegotiation offer', async () => {
+    const offer = await joinAndOffer();
+    const server = new RTCPeerConnection();
+    peers.push(server);
+    await server.setRemoteDescription({ type: 'offer', sdp: offer });
+    await server.setLocalDescription(await server.createAnswer());
+    FakeWebSocket.latest.receive({ type: 'answer', sdp: server.localDescription!.sdp });
+
+    const track = new AudioContext().createMediaStreamDestination().stream.getAudioTracks()[0];
+    server.addTrack(track);
+    await server.setLocalDescription(await server.createOffer());
+    FakeWebSocket.latest.receive({ type: 'offer', sdp: server.localDescription!.sdp });
+
+    await until(() => FakeWebSocket.latest.sentOfType('answer').length === 1);
+    const answer = FakeWebSocket.latest.sentOfType('answer')[0]['sdp'] as string;
+    await server.setRemoteDescription({ type: 'answer', sdp: answer });
+    expect(server.signalingState).toBe('stable');
+  });
+
+  it('fails without retrying when the room is full', () => {
+    session.join(SETTINGS);
+    FakeWebSocket.latest.accept();
+    FakeWebSocket.latest.receive({ type: 'error', code: 'room_full', message: 'Room is full' });
+    expect(session.state()).toBe('failed');
+    expect(session.detail()).toBe('This room is full.');
+  });
+
+  it('reconnects with a new socket after losing signaling, keeping the transcript', async () => {
+    spyOn(Math, 'random').and.returnValue(0);
+    const captions = TestBed.inject(CaptionStore);
+    await joinAndOffer();
+    captions.apply(caption({ final: true, text: 'Kept.' }));
+    const first = FakeWebSocket.latest;
+
+    first.drop();
+    expect(session.state()).toBe('reconnecting');
+    expect(session.retryAt()).not.toBeNull();
+
+    await until(() => FakeWebSocket.instances.length === 2, 2000);
+    FakeWebSocket.latest.accept();
+    await until(() => FakeWebSocket.latest.sentOfType('join').length === 1);
+    expect(captions.finals().map((l) => l.text)).toEqual(['Kept.']);
+  });
+
+  it('retries later while the speech service is still starting', () => {
+    session.join(SETTINGS);
+    FakeWebSocket.latest.accept();
+    FakeWebSocket.latest.receive({ type: 'error', code: 'not_ready', message: 'loading' });
+    expect(session.state()).toBe('reconnecting');
+    expect(session.detail()).toContain('starting');
+  });
+
+  it('shows notices, other errors and arrivals to the user', () => {
+    const notifications = TestBed.inject(NotificationService);
+    session.join(SETTINGS);
+    FakeWebSocket.latest.accept();
+    FakeWebSocket.latest.receive(joined());
+    FakeWebSocket.latest.receive({ type: 'participant_joined', participant: BOB });
+    FakeWebSocket.latest.receive({
+      type: 'notice',
+      code: 'translation_paused',
+      message: 'Translation is paused.',
+    });
+    FakeWebSocket.latest.receive({ type: 'error', code: 'bad_candidate', message: 'Bad candidate.' });
+    expect(notifications.toasts().map((t) => [t.kind, t.text])).toEqual([
+      ['info', 'Bob joined'],
+      ['warning', 'Translation is paused.'],
+      ['error', 'Bad candidate.'],
+    ]);
+    expect(TestBed.inject(RoomStore).participants().map((p) => p.id)).toEqual([ADA.id, BOB.id]);
+  });
+
+  it('changes the caption language and takes the server’s confirmation', () => {
+    session.join(SETTINGS);
+    FakeWebSocket.latest.accept();
+    FakeWebSocket.latest.receive(joined());
+    session.setCaptionLanguage('fr');
+    expect(FakeWebSocket.latest.sentOfType('set_caption_language')).toEqual([
+      { v: 1, type: 'set_caption_language', language: 'fr' },
+    ]);
+    FakeWebSocket.latest.receive({ type: 'caption_language', language: 'fr' });
+    expect(session.captionLanguage()).toBe('fr');
+  });
+
+  it('refuses forced relay when the server offers no TURN server', async () => {
+    session.join({ ...SETTINGS, forceRelay: true });
+    FakeWebSocket.latest.accept();
+    FakeWebSocket.latest.receive(joined({ ice_servers: [{ urls: ['stun:stun.example:3478'] }] }));
+    await until(() => session.state() === 'failed');
+    expect(session.detail()).toContain('TURN');
+  });
+
+  it('sends leave and returns to idle', async () => {
+    session.join(SETTINGS);
+    const socket = FakeWebSocket.latest;
+    socket.accept();
+    await until(() => socket.sentOfType('join').length === 1);
+    session.leave();
+    expect(socket.sentOfType('leave').length).toBe(1);
+    expect(session.state()).toBe('idle');
+  });
+});

@@ -1,0 +1,391 @@
+import { Injectable, effect, inject, signal } from '@angular/core';
+import { CaptionStore } from '../captions/caption-store';
+import { MicrophoneService } from '../media/microphone.service';
+import {
+  IceServer,
+  SignalingMessage,
+  TranslationCapability,
+  candidateMessage,
+  joinMessage,
+  parseChannelMessage,
+} from '../protocol/protocol';
+import { RoomStore } from '../room/room-store';
+import { NotificationService } from '../shared/notification.service';
+import { signalingUrl } from '../shared/room-link';
+import { DiagnosticsService } from './diagnostics.service';
+import { MediaPeer } from './media-peer';
+import { SignalingSocket } from './signaling-socket';
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed';
+
+export interface SessionSettings {
+  room: string;
+  name: string;
+  language: string;
+  captionLanguage: string | null;
+  listenOnly: boolean;
+  forceRelay: boolean;
+}
+
+const CONNECT_TIMEOUT_MS = 20_000;
+const DISCONNECTED_GRACE_MS = 5_000;
+const RETRY_BASE_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+const MAX_RETRIES = 10;
+const STATS_INTERVAL_MS = 2_000;
+const LEAVE_GRACE_MS = 1_000;
+
+/** Answers to `join` that would only repeat if the same join were retried. */
+const JOIN_ERRORS = new Set(['room_full', 'unsupported_version', 'bad_message', 'already_joined']);
+/** Answers to the offer that would only repeat with the same browser. */
+const OFFER_ERRORS = new Set(['bad_sdp', 'no_audio']);
+
+/**
+ * One participation in a room: joins over signaling, sets up the media peer, routes what
+ * arrives to the stores, and reconnects with exponential backoff (a new WebSocket and a new
+ * peer connection each time) while keeping the transcript.
+ */
+@Injectable({ providedIn: 'root' })
+export class SessionService {
+  private readonly captions = inject(CaptionStore);
+  private readonly room = inject(RoomStore);
+  private readonly microphone = inject(MicrophoneService);
+  private readonly diagnostics = inject(DiagnosticsService);
+  private readonly notifications = inject(NotificationService);
+
+  readonly state = signal<ConnectionState>('idle');
+  /** Why the state is what it is, for the user (empty when all is well). */
+  readonly detail = signal('');
+  readonly retryAt = signal<number | null>(null);
+  readonly settings = signal<SessionSettings | null>(null);
+  /** Caption language confirmed by the server. */
+  readonly captionLanguage = signal<string | null>(null);
+  readonly translation = signal<TranslationCapability | null>(null);
+
+  private socket: SignalingSocket | null = null;
+  private peer: MediaPeer | null = null;
+  /** Bumped whenever an attempt is torn down, so its late callbacks are ignored. */
+  private generation = 0;
+  private failures = 0;
+  private timers: number[] = [];
+  private joined = false;
+  private offerSent = false;
+  private pendingCandidates: [RTCIceCandidateInit | null, string | null][] = [];
+
+  constructor() {
+    effect(() => {
+      const track = this.microphone.track();
+      if (track) void this.peer?.replaceMicrophone(track);
+    });
+    window.addEventListener('online', () => {
+      if (this.state() === 'reconnecting') this.connect();
+    });
+    window.addEventListener('pagehide', () => this.socket?.send({ type: 'leave' }));
+  }
+
+  join(settings: SessionSettings): void {
+    this.settings.set(settings);
+    this.captionLanguage.set(settings.captionLanguage);
+    this.captions.clear();
+    this.room.reset();
+    this.diagnostics.reset();
+    this.failures = 0;
+    this.state.set('connecting');
+    this.connect();
+  }
+
+  leave(): void {
+    const socket = this.socket;
+    this.socket = null;
+    socket?.send({ type: 'leave' });
+    // Give the server a moment to answer `left` before the socket goes.
+    setTimeout(() => socket?.close(), LEAVE_GRACE_MS);
+    this.teardown();
+    this.room.reset();
+    this.microphone.stop();
+    this.state.set('idle');
+    this.detail.set('');
+  }
+
+  /** Starts over after `failed`. */
+  retry(): void {
+    this.failures = 0;
+    this.state.set('connecting');
+    this.connect();
+  }
+
+  setCaptionLanguage(language: string | null): void {
+    this.settings.update((s) => (s ? { ...s, captionLanguage: language } : s));
+    this.socket?.send({ type: 'set_caption_language', language });
+  }
+
+  /** Joins again with the other mode; the protocol allows one client offer per session. */
+  setListenOnly(listenOnly: boolean): void {
+    this.settings.update((s) => (s ? { ...s, listenOnly } : s));
+    if (listenOnly) this.microphone.stop();
+    this.state.set('connecting');
+    this.connect();
+  }
+
+  private connect(): void {
+    this.teardown();
+    this.joined = false;
+    this.detail.set('');
+    this.retryAt.set(null);
+    const guard = this.guard();
+    this.socket = new SignalingSocket(signalingUrl(document.baseURI), {
+      message: guard((message: SignalingMessage) => this.onSignal(message)),
+      lost: guard((reason: string) => this.connectionLost(reason)),
+      roundTrip: guard((ms: number) => this.diagnostics.signalingRoundTripMs.set(ms)),
+    });
+    this.after(CONNECT_TIMEOUT_MS, guard(() => this.connectionLost('Connecting took too long')));
+    const settings = this.settings()!;
+    this.socket.opened.then(
+      guard(() =>
+        this.socket?.send(
+          joinMessage({
+            room: settings.room,
+            name: settings.name,
+            language: settings.language,
+            caption_language: settings.captionLanguage,
+          }),
+        ),
+      ),
+      guard(() => this.connectionLost('The server cannot be reached')),
+    );
+  }
+
+  /** Wraps a callback so it only runs while the attempt that created it is current. */
+  private guard() {
+    const generation = this.generation;
+    return <A extends unknown[]>(fn: (...args: A) => void) =>
+      (...args: A) => {
+        if (generation === this.generation) fn(...args);
+      };
+  }
+
+  private onSignal(message: SignalingMessage): void {
+    switch (message.type) {
+      case 'joined':
+        this.joined = true;
+        this.room.selfId.set(message.participant_id);
+        this.room.setParticipants(message.participants);
+        this.translation.set(message.translation);
+        void this.startPeer(message.ice_servers, message.ice_transport_policy);
+        break;
+      case 'answer':
+        this.peer
+          ?.acceptAnswer(message.sdp)
+          .catch(this.guard()(() => this.connectionLost('The server’s answer was not usable')));
+        break;
+      case 'offer': {
+        const guard = this.guard();
+        this.peer?.answerOffer(message.sdp).then(
+          guard((sdp: string) => this.socket?.send({ type: 'answer', sdp })),
+          guard(() => this.connectionLost('Renegotiation failed')),
+        );
+        break;
+      }
+      case 'participants':
+        this.room.setParticipants(message.participants);
+        break;
+      case 'participant_joined':
+        this.room.upsert(message.participant);
+        if (message.participant.id !== this.room.selfId()) {
+          this.notifications.show('info', `${message.participant.name} joined`);
+        }
+        break;
+      case 'participant_left':
+        this.room.remove(message.participant.id);
+        this.notifications.show(
+          'info',
+          message.reason === 'left'
+            ? `${message.participant.name} left`
+            : `${message.participant.name} lost their connection`,
+        );
+        break;
+      case 'caption_language':
+        this.captionLanguage.set(message.language);
+        break;
+      case 'notice':
+        this.notifications.show(
+          message.code === 'translation_resumed' ? 'success' : 'warning',
+          message.message,
+        );
+        break;
+      case 'error':
+        this.onServerError(message.code, message.message);
+        break;
+      case 'left':
+      case 'pong':
+        break;
+    }
+  }
+
+  private onServerError(code: string, message: string): void {
+    if (code === 'not_ready') {
+      this.connectionLost('The speech service is still starting');
+    } else if (code === 'internal') {
+      this.connectionLost('The server had a problem');
+    } else if (
+      (!this.joined && JOIN_ERRORS.has(code)) ||
+      (this.state() !== 'connected' && OFFER_ERRORS.has(code))
+    ) {
+      this.fail(code === 'room_full' ? 'This room is full.' : message);
+    } else {
+      this.notifications.show('error', message);
+    }
+  }
+
+  private async startPeer(iceServers: IceServer[], policy: RTCIceTransportPolicy): Promise<void> {
+    const guard = this.guard();
+    const generation = this.generation;
+    const settings = this.settings()!;
+    if (settings.forceRelay && !iceServers.some((s) => [s.urls].flat().some(isTurnUrl))) {
+      this.fail('Relay (TURN) was forced, but this server offers no TURN server.');
+      return;
+    }
+    if (!settings.listenOnly && !this.microphone.track() && !(await this.microphone.start())) {
+      guard(() => this.fail(this.microphone.problemText() ?? 'The microphone is unavailable.'))();
+      return;
+    }
+    if (generation !== this.generation) return;
+    this.offerSent = false;
+    this.pendingCandidates = [];
+    this.peer = new MediaPeer(
+      {
+        iceServers,
+        iceTransportPolicy: settings.forceRelay ? 'relay' : policy,
+        microphone: settings.listenOnly ? null : this.microphone.track(),
+      },
+      {
+        candidate: guard((candidate: RTCIceCandidateInit | null, mid: string | null) =>
+          this.sendCandidate(candidate, mid),
+        ),
+        channelOpen: guard(() => this.channelOpened()),
+        channelMessage: guard((data: string) => this.onChannelMessage(data)),
+        channelClosed: guard(() => this.connectionLost('The caption channel closed')),
+        track: guard((track: MediaStreamTrack, stream: MediaStream) =>
+          this.room.addAudio(track, stream),
+        ),
+        connectionState: guard((state: RTCPeerConnectionState) => this.onPeerState(state)),
+      },
+    );
+    try {
+      const sdp = await this.peer.createOffer();
+      guard(() => {
+        this.socket?.send({ type: 'offer', sdp });
+        this.offerSent = true;
+        for (const [candidate, mid] of this.pendingCandidates) this.sendCandidate(candidate, mid);
+        this.pendingCandidates = [];
+      })();
+    } catch {
+      guard(() => this.connectionLost('Could not create the media connection'))();
+    }
+  }
+
+  private sendCandidate(candidate: RTCIceCandidateInit | null, mid: string | null): void {
+    if (!this.offerSent) {
+      this.pendingCandidates.push([candidate, mid]);
+      return;
+    }
+    this.socket?.send(candidateMessage(candidate, mid));
+  }
+
+  private onPeerState(state: RTCPeerConnectionState): void {
+    if (state === 'failed') {
+      this.connectionLost('The media connection failed');
+    } else if (state === 'disconnected') {
+      // Often a short network blip that ICE recovers from by itself.
+      const guard = this.guard();
+      this.after(
+        DISCONNECTED_GRACE_MS,
+        guard(() => {
+          if (this.peer?.connectionState === 'disconnected') {
+            this.connectionLost('The media connection was interrupted');
+          }
+        }),
+      );
+    }
+  }
+
+  private channelOpened(): void {
+    this.clearTimers();
+    this.failures = 0;
+    this.captions.beginChannel();
+    this.room.beginChannel();
+    this.state.set('connected');
+    this.detail.set('');
+    const guard = this.guard();
+    const poll = guard(() => {
+      if (this.peer) void this.diagnostics.sample(this.peer);
+    });
+    poll();
+    this.timers.push(window.setInterval(poll, STATS_INTERVAL_MS));
+  }
+
+  private onChannelMessage(data: string): void {
+    const parsed = parseChannelMessage(data);
+    if (!parsed.ok) {
+      console.warn('Ignoring caption message:', parsed.reason);
+      return;
+    }
+    const message = parsed.message;
+    if (message.type === 'speech') {
+      if (this.room.applySpeech(message)) {
+        this.diagnostics.recordSpeech(message.speaker.id, message.speaking);
+      }
+      return;
+    }
+    const final = this.captions.apply(message);
+    if (final && !final.history) this.diagnostics.recordFinal(final.speaker.id);
+  }
+
+  private connectionLost(reason: string): void {
+    if (this.state() === 'idle' || this.state() === 'failed') return;
+    this.teardown();
+    this.failures++;
+    if (this.failures > MAX_RETRIES) {
+      this.fail(`${reason}. Gave up after ${MAX_RETRIES} attempts.`);
+      return;
+    }
+    const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.failures - 1));
+    // Jitter keeps a room's clients from all returning at the same instant after an outage.
+    const delay = Math.round(backoff * (0.8 + Math.random() * 0.4));
+    this.state.set('reconnecting');
+    this.detail.set(reason);
+    this.retryAt.set(Date.now() + delay);
+    this.after(delay, this.guard()(() => this.connect()));
+  }
+
+  private fail(reason: string): void {
+    this.teardown();
+    this.state.set('failed');
+    this.detail.set(reason);
+  }
+
+  private teardown(): void {
+    this.generation++;
+    this.clearTimers();
+    this.socket?.close();
+    this.socket = null;
+    this.peer?.close();
+    this.peer = null;
+    this.room.clearMedia();
+    this.diagnostics.iceState.set(null);
+  }
+
+  private after(ms: number, fn: () => void): void {
+    this.timers.push(window.setTimeout(fn, ms));
+  }
+
+  private clearTimers(): void {
+    // Timeout and interval ids share one pool in browsers, so one clear handles both.
+    this.timers.forEach((id) => clearTimeout(id));
+    this.timers = [];
+  }
+}
+
+function isTurnUrl(url: string): boolean {
+  return url.startsWith('turn:') || url.startsWith('turns:');
+}

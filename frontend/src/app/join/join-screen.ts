@@ -1,0 +1,126 @@
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import { FormsModule } from '@angular/forms';
+import { SessionService } from '../connection/session.service';
+import { MicrophoneService } from '../media/microphone.service';
+import { MAX_NAME_LENGTH, validateJoin } from '../protocol/protocol';
+import { copyText } from '../shared/clipboard';
+import { ConfigService } from '../shared/config.service';
+import { NotificationService } from '../shared/notification.service';
+import { PreferencesService } from '../shared/preferences.service';
+import { inviteLink, randomRoomName, roomFromUrl } from '../shared/room-link';
+import { Icon } from '../ui/icon';
+import { LevelMeterBar } from '../ui/level-meter-bar';
+import { ThemeToggle } from '../ui/theme-toggle';
+
+/** Choose room, name and languages, check the microphone, and join. */
+@Component({
+  selector: 'app-join-screen',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [FormsModule, Icon, LevelMeterBar, ThemeToggle],
+  templateUrl: './join-screen.html',
+})
+export class JoinScreen {
+  protected readonly config = inject(ConfigService);
+  protected readonly mic = inject(MicrophoneService);
+  private readonly session = inject(SessionService);
+  private readonly prefs = inject(PreferencesService);
+  private readonly notifications = inject(NotificationService);
+
+  private readonly saved = this.prefs.preferences();
+  protected readonly invitedRoom = roomFromUrl(new URL(location.href));
+  protected readonly room = signal(this.invitedRoom ?? this.saved.room);
+  protected readonly name = signal(this.saved.name);
+  protected readonly language = signal(this.saved.language);
+  protected readonly captionLanguage = signal<string | null>(this.saved.captionLanguage);
+  protected readonly listenOnly = signal(this.saved.listenOnly);
+  protected readonly forceRelay = signal(this.saved.forceRelay);
+  protected readonly echoCancellation = signal(this.saved.echoCancellation);
+  protected readonly error = signal<string | null>(null);
+  protected readonly starting = signal(false);
+  protected readonly maxName = MAX_NAME_LENGTH;
+
+  protected readonly translationNote = computed(() => {
+    const targets = this.config.config()?.translation.targets;
+    if (!targets) return '';
+    if (targets.length === 0) return 'Translation is turned off on this server.';
+    if (!targets.includes('*')) return 'This server translates into the languages listed.';
+    return 'Captions in other languages are translated for you.';
+  });
+
+  protected newRoom(): void {
+    this.room.set(randomRoomName());
+  }
+
+  protected async copyInvite(): Promise<void> {
+    const room = this.room().trim();
+    if (!room) this.newRoom();
+    const copied = await copyText(inviteLink(this.room(), document.baseURI));
+    this.notifications.show(
+      copied ? 'success' : 'error',
+      copied ? 'Invite link copied' : 'Could not copy the link',
+    );
+  }
+
+  protected async checkMicrophone(): Promise<void> {
+    this.starting.set(true);
+    await this.mic.start();
+    this.mic.wake();
+    this.starting.set(false);
+  }
+
+  protected async setEchoCancellation(on: boolean): Promise<void> {
+    this.echoCancellation.set(on);
+    this.prefs.update({ echoCancellation: on });
+    if (this.mic.track()) await this.mic.start(this.mic.deviceId());
+  }
+
+  protected useListenOnly(): void {
+    this.listenOnly.set(true);
+    this.error.set(null);
+    this.mic.stop();
+  }
+
+  protected async join(): Promise<void> {
+    const room = this.room().trim() || randomRoomName();
+    this.room.set(room);
+    const request = {
+      room,
+      name: this.name().trim(),
+      language: this.language(),
+      caption_language: this.captionLanguage(),
+    };
+    const invalid = validateJoin(request);
+    if (invalid) {
+      this.error.set(invalid);
+      return;
+    }
+    this.prefs.update({
+      room,
+      name: request.name,
+      language: request.language,
+      captionLanguage: request.caption_language,
+      listenOnly: this.listenOnly(),
+      forceRelay: this.forceRelay(),
+    });
+    if (!this.listenOnly()) {
+      this.starting.set(true);
+      const ready = this.mic.track() !== null || (await this.mic.start());
+      this.starting.set(false);
+      if (!ready) {
+        this.error.set(this.mic.problemText());
+        return;
+      }
+      this.mic.wake();
+    }
+    this.error.set(null);
+    history.replaceState(null, '', inviteLink(room, location.href));
+    this.session.join({
+      room,
+      name: request.name,
+      language: request.language,
+      captionLanguage: request.caption_language,
+      listenOnly: this.listenOnly(),
+      forceRelay: this.forceRelay(),
+    });
+  }
+}

@@ -1,0 +1,205 @@
+import {
+  candidateMessage,
+  encodeClientMessage,
+  joinMessage,
+  parseChannelMessage,
+  parseServerConfig,
+  parseSignalingMessage,
+  validateJoin,
+} from './protocol';
+
+const json = (value: object) => JSON.stringify({ v: 1, ...value });
+
+describe('protocol: client messages', () => {
+  it('stamps every message with the protocol version', () => {
+    expect(JSON.parse(encodeClientMessage({ type: 'ping' }))).toEqual({ v: 1, type: 'ping' });
+  });
+
+  it('builds join with a trimmed name and a null caption language for originals', () => {
+    const message = joinMessage({ room: 'standup', name: '  Ada ', language: 'auto', caption_language: null });
+    expect(JSON.parse(encodeClientMessage(message))).toEqual({
+      v: 1,
+      type: 'join',
+      room: 'standup',
+      name: 'Ada',
+      language: 'auto',
+      caption_language: null,
+    });
+  });
+
+  it('maps a browser ICE candidate to snake_case fields', () => {
+    const message = candidateMessage(
+      { candidate: 'candidate:1 1 udp 1 192.0.2.3 4000 typ host', sdpMid: '0', sdpMLineIndex: 0 },
+      '0',
+    );
+    expect(message).toEqual({
+      type: 'candidate',
+      candidate: 'candidate:1 1 udp 1 192.0.2.3 4000 typ host',
+      sdp_mid: '0',
+      sdp_mline_index: 0,
+    });
+  });
+
+  it('sends the end of candidates as an empty candidate on the first m-section', () => {
+    expect(candidateMessage(null, '0')).toEqual({
+      type: 'candidate',
+      candidate: '',
+      sdp_mid: '0',
+      sdp_mline_index: 0,
+    });
+  });
+
+  it('validates room and name as the server does', () => {
+    const ok = { room: 'a_b-C9', name: 'Ada', language: 'en', caption_language: 'de' };
+    expect(validateJoin(ok)).toBeNull();
+    expect(validateJoin({ ...ok, room: 'with space' })).toContain('Room');
+    expect(validateJoin({ ...ok, room: 'x'.repeat(65) })).toContain('Room');
+    expect(validateJoin({ ...ok, room: '' })).toContain('Room');
+    expect(validateJoin({ ...ok, name: '   ' })).toContain('name');
+    expect(validateJoin({ ...ok, name: 'n'.repeat(65) })).toContain('64');
+  });
+});
+
+describe('protocol: signaling messages', () => {
+  it('parses joined with ICE servers and participants', () => {
+    const result = parseSignalingMessage(
+      json({
+        type: 'joined',
+        participant_id: 'p-1',
+        room: 'standup',
+        ice_servers: [{ urls: ['turn:t.example:3478'], username: 'u', credential: 'c' }, { urls: 'stun:s.example' }],
+        ice_transport_policy: 'all',
+        translation: { backend: 'openai', targets: ['*'] },
+        participants: [{ id: 'p-1', name: 'Ada', language: 'auto', caption_language: null }],
+      }),
+    );
+    expect(result).toEqual({
+      ok: true,
+      message: {
+        type: 'joined',
+        participant_id: 'p-1',
+        room: 'standup',
+        ice_servers: [{ urls: ['turn:t.example:3478'], username: 'u', credential: 'c' }, { urls: 'stun:s.example' }],
+        ice_transport_policy: 'all',
+        translation: { backend: 'openai', targets: ['*'] },
+        participants: [{ id: 'p-1', name: 'Ada', language: 'auto', caption_language: null }],
+      },
+    });
+  });
+
+  it('parses offer, answer, notice, error, left and pong', () => {
+    expect(parseSignalingMessage(json({ type: 'offer', sdp: 'v=0' }))).toEqual({ ok: true, message: { type: 'offer', sdp: 'v=0' } });
+    expect(parseSignalingMessage(json({ type: 'answer', sdp: 'v=0' }))).toEqual({ ok: true, message: { type: 'answer', sdp: 'v=0' } });
+    expect(parseSignalingMessage(json({ type: 'notice', code: 'translation_paused', message: 'm' }))).toEqual({
+      ok: true,
+      message: { type: 'notice', code: 'translation_paused', message: 'm', language: null },
+    });
+    expect(parseSignalingMessage(json({ type: 'error', code: 'room_full', message: 'full' }))).toEqual({
+      ok: true,
+      message: { type: 'error', code: 'room_full', message: 'full' },
+    });
+    expect(parseSignalingMessage(json({ type: 'left' }))).toEqual({ ok: true, message: { type: 'left' } });
+    expect(parseSignalingMessage(json({ type: 'pong' }))).toEqual({ ok: true, message: { type: 'pong' } });
+  });
+
+  it('parses participant_left with its reason', () => {
+    const participant = { id: 'p-2', name: 'Bob', language: 'en', caption_language: 'en' };
+    expect(parseSignalingMessage(json({ type: 'participant_left', participant, reason: 'failed' }))).toEqual({
+      ok: true,
+      message: { type: 'participant_left', participant, reason: 'failed' },
+    });
+  });
+
+  it('rejects what does not follow the protocol, naming the problem', () => {
+    const reason = (raw: string) => {
+      const result = parseSignalingMessage(raw);
+      return result.ok ? null : result.reason;
+    };
+    expect(reason('not json')).toContain('not JSON');
+    expect(reason('[1]')).toContain('not an object');
+    expect(reason(JSON.stringify({ v: 2, type: 'pong' }))).toContain('.v');
+    expect(reason(json({ type: 'mystery' }))).toContain('mystery');
+    expect(reason(json({ type: 'offer' }))).toContain('message.sdp');
+    expect(reason(json({ type: 'participants', participants: [{ id: 'p' }] }))).toContain('participants[0].name');
+    expect(reason(json({ type: 'participant_left', participant: { id: 'p', name: 'n', language: 'en', caption_language: null }, reason: 'bored' }))).toContain('reason');
+  });
+});
+
+describe('protocol: data-channel messages', () => {
+  const captionJson = {
+    type: 'caption',
+    id: 'p-1:7',
+    seq: 42,
+    speaker: { id: 'p-1', name: 'Ada' },
+    language: 'en',
+    text: 'ask not',
+    final: false,
+    start: 3.12,
+    end: 6.4,
+    part: 0,
+    parts: 1,
+  };
+
+  it('parses a caption, defaulting history to false', () => {
+    const result = parseChannelMessage(json(captionJson));
+    expect(result.ok && result.message).toEqual({ ...captionJson, history: false } as never);
+  });
+
+  it('keeps history: true and defaults part/parts when absent', () => {
+    const sent: Record<string, unknown> = { ...captionJson, history: true };
+    delete sent['part'];
+    delete sent['parts'];
+    const result = parseChannelMessage(json(sent));
+    expect(result.ok && result.message).toEqual({ ...captionJson, history: true } as never);
+  });
+
+  it('rejects a part outside parts and a negative seq', () => {
+    expect(parseChannelMessage(json({ ...captionJson, part: 2, parts: 2 })).ok).toBeFalse();
+    expect(parseChannelMessage(json({ ...captionJson, seq: -1 })).ok).toBeFalse();
+  });
+
+  it('parses translation, caption_withdrawn and speech', () => {
+    const translation = {
+      type: 'translation',
+      caption_id: 'p-1:7',
+      seq: 45,
+      speaker: { id: 'p-1', name: 'Ada' },
+      language: 'de',
+      source_language: 'en',
+      text: 'Fragt nicht',
+      final: true,
+      part: 0,
+      parts: 1,
+    };
+    expect(parseChannelMessage(json(translation))).toEqual({ ok: true, message: { ...translation, history: false } as never });
+    expect(parseChannelMessage(json({ type: 'caption_withdrawn', id: 'p-1:8', seq: 50 }))).toEqual({
+      ok: true,
+      message: { type: 'caption_withdrawn', id: 'p-1:8', seq: 50 },
+    });
+    expect(parseChannelMessage(json({ type: 'speech', seq: 51, speaker: { id: 'p-1', name: 'Ada' }, speaking: true }))).toEqual({
+      ok: true,
+      message: { type: 'speech', seq: 51, speaker: { id: 'p-1', name: 'Ada' }, speaking: true },
+    });
+  });
+
+  it('rejects signaling types on the data channel', () => {
+    expect(parseChannelMessage(json({ type: 'pong' })).ok).toBeFalse();
+  });
+});
+
+describe('protocol: server config', () => {
+  it('parses GET /api/config', () => {
+    const config = {
+      protocol: 1,
+      languages: [{ code: 'en', name: 'English' }],
+      translation: { backend: 'openai', targets: ['*'] },
+      audio_relay: true,
+      max_room_size: 8,
+    };
+    expect(parseServerConfig(config)).toEqual({ ok: true, message: config });
+  });
+
+  it('rejects a config without languages', () => {
+    expect(parseServerConfig({ protocol: 1, translation: { backend: 'x', targets: [] } }).ok).toBeFalse();
+  });
+});

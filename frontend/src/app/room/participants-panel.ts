@@ -1,0 +1,102 @@
+import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
+import { speakerColor } from '../captions/speaker-color';
+import { ConfigService } from '../shared/config.service';
+import { Icon } from '../ui/icon';
+import { RoomStore, audioKey } from './room-store';
+
+/** Everyone in the room, their languages, who is speaking, and per-person audio mute. */
+@Component({
+  selector: 'app-participants-panel',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [Icon],
+  template: `
+    <h2 class="mb-2 flex items-center gap-2 text-xs font-semibold tracking-wide text-slate-500 uppercase">
+      <app-icon name="users" [size]="14" /> In this room
+      <span class="ml-auto rounded-full bg-slate-200 px-2 py-0.5 text-[11px] text-slate-600 dark:bg-slate-800 dark:text-slate-300">
+        {{ room.participants().length }}
+      </span>
+    </h2>
+    <ul class="flex flex-col gap-1" data-testid="participants">
+      @for (person of room.participants(); track person.id) {
+        @let speaking = room.speaking().has(person.id);
+        @let audio = room.audioOf(person.id);
+        <li
+          class="flex items-center gap-3 rounded-xl px-2 py-2 transition-colors"
+          [class.speaking-row]="speaking"
+          data-testid="participant"
+          [attr.data-speaking]="speaking"
+        >
+          <span
+            class="relative flex size-9 shrink-0 items-center justify-center rounded-full text-sm font-semibold text-white"
+            [class]="color(person.id).avatar"
+            [class.speaking-avatar]="speaking"
+          >
+            {{ initials(person.name) }}
+          </span>
+          <div class="min-w-0 flex-1">
+            <p class="truncate text-sm font-medium">
+              {{ person.name }}
+              @if (person.id === room.selfId()) {
+                <span class="font-normal text-slate-500">(you)</span>
+              }
+            </p>
+            <p class="truncate text-xs text-slate-500">
+              speaks {{ config.nameOf(person.language) }} · reads {{ config.nameOf(person.caption_language) }}
+            </p>
+          </div>
+          @if (speaking) {
+            <span class="flex h-4 items-end gap-0.5" aria-label="speaking" role="img">
+              <span class="h-full w-1 origin-bottom animate-speaking rounded bg-emerald-500"></span>
+              <span class="h-full w-1 origin-bottom animate-speaking rounded bg-emerald-500 [animation-delay:200ms]"></span>
+              <span class="h-full w-1 origin-bottom animate-speaking rounded bg-emerald-500 [animation-delay:400ms]"></span>
+            </span>
+          }
+          @if (audio) {
+            @let muted = room.mutedAudio().has(key(audio));
+            <button
+              type="button"
+              class="btn-ghost p-1.5"
+              [attr.aria-pressed]="muted"
+              [attr.aria-label]="(muted ? 'Unmute ' : 'Mute ') + person.name"
+              [attr.title]="(muted ? 'Unmute ' : 'Mute ') + person.name"
+              (click)="room.toggleAudioMute(key(audio))"
+            >
+              <app-icon [name]="muted ? 'volume-off' : 'volume'" [size]="16" />
+            </button>
+          }
+        </li>
+      }
+    </ul>
+    @if (room.unmatchedAudio().length > 0) {
+      <h3 class="mt-4 mb-1 text-xs font-semibold text-slate-500">Other room audio</h3>
+      <ul class="flex flex-col gap-1">
+        @for (audio of room.unmatchedAudio(); track audio.trackId; let i = $index) {
+          @let muted = room.mutedAudio().has(key(audio));
+          <li class="flex items-center justify-between rounded-xl px-2 py-1 text-sm">
+            Audio {{ i + 1 }}
+            <button
+              type="button"
+              class="btn-ghost p-1.5"
+              [attr.aria-pressed]="muted"
+              [attr.aria-label]="(muted ? 'Unmute' : 'Mute') + ' audio ' + (i + 1)"
+              (click)="room.toggleAudioMute(key(audio))"
+            >
+              <app-icon [name]="muted ? 'volume-off' : 'volume'" [size]="16" />
+            </button>
+          </li>
+        }
+      </ul>
+    }
+  `,
+})
+export class ParticipantsPanel {
+  protected readonly room = inject(RoomStore);
+  protected readonly config = inject(ConfigService);
+  protected readonly color = speakerColor;
+  protected readonly key = audioKey;
+
+  protected initials(name: string): string {
+    const words = name.trim().split(/\s+/);
+    return ((words[0]?.[0] ?? '') + (words.length > 1 ? (words.at(-1)?.[0] ?? '') : '')).toUpperCase();
+  }
+}

@@ -1,0 +1,78 @@
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import { CaptionList } from '../captions/caption-list';
+import { DisplayMenu } from '../captions/display-menu';
+import { DiagnosticsPanel } from '../connection/diagnostics-panel';
+import { SessionService } from '../connection/session.service';
+import { MicControls } from '../media/mic-controls';
+import { copyText } from '../shared/clipboard';
+import { ConfigService } from '../shared/config.service';
+import { NotificationService } from '../shared/notification.service';
+import { PreferencesService } from '../shared/preferences.service';
+import { inviteLink } from '../shared/room-link';
+import { TranscriptMenu } from '../transcript/transcript-menu';
+import { ConnectionBadge } from '../ui/connection-badge';
+import { Icon } from '../ui/icon';
+import { ThemeToggle } from '../ui/theme-toggle';
+import { ParticipantsPanel } from './participants-panel';
+import { RemoteAudioPlayer } from './remote-audio';
+import { RoomStore } from './room-store';
+
+/** The room: captions in the middle, people and diagnostics aside, controls below. */
+@Component({
+  selector: 'app-room-view',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [
+    CaptionList,
+    ConnectionBadge,
+    DiagnosticsPanel,
+    DisplayMenu,
+    Icon,
+    MicControls,
+    ParticipantsPanel,
+    RemoteAudioPlayer,
+    ThemeToggle,
+    TranscriptMenu,
+  ],
+  templateUrl: './room-view.html',
+  host: { class: 'flex h-dvh flex-col', '(document:keydown.escape)': 'sidebarOpen.set(false)' },
+})
+export class RoomView {
+  protected readonly session = inject(SessionService);
+  protected readonly room = inject(RoomStore);
+  protected readonly config = inject(ConfigService);
+  private readonly prefs = inject(PreferencesService);
+  private readonly notifications = inject(NotificationService);
+
+  protected readonly sidebarOpen = signal(false);
+  protected readonly showDiagnostics = signal(false);
+  protected readonly roomName = computed(() => this.session.settings()?.room ?? '');
+  protected readonly captionLanguage = computed(
+    () => this.session.settings()?.captionLanguage ?? null,
+  );
+  /** Caption languages the server can produce, from `joined` (falling back to the config). */
+  protected readonly captionLanguages = computed(() => {
+    const targets = this.session.translation()?.targets;
+    if (!targets || targets.includes('*')) return this.config.captionLanguages();
+    return targets.map((code) => ({ code, name: this.config.nameOf(code) }));
+  });
+
+  protected async copyInvite(): Promise<void> {
+    const copied = await copyText(inviteLink(this.roomName(), document.baseURI));
+    this.notifications.show(
+      copied ? 'success' : 'error',
+      copied ? 'Invite link copied — share it to bring people in' : 'Could not copy the link',
+    );
+  }
+
+  protected changeCaptionLanguage(event: Event): void {
+    const value = (event.target as HTMLSelectElement).value;
+    const language = value === '' ? null : value;
+    this.prefs.update({ captionLanguage: language });
+    this.session.setCaptionLanguage(language);
+  }
+
+  protected toggleDiagnostics(): void {
+    this.showDiagnostics.update((shown) => !shown);
+    if (this.showDiagnostics()) this.sidebarOpen.set(true);
+  }
+}

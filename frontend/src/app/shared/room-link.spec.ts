@@ -1,0 +1,31 @@
+import { inviteLink, randomRoomName, roomFromUrl, signalingUrl } from './room-link';
+
+describe('room links', () => {
+  it('reads the room from ?room= or /r/<room>', () => {
+    expect(roomFromUrl(new URL('https://c.example/?room=standup'))).toBe('standup');
+    expect(roomFromUrl(new URL('https://c.example/r/team_2-b'))).toBe('team_2-b');
+    expect(roomFromUrl(new URL('https://c.example/r/team/'))).toBe('team');
+    expect(roomFromUrl(new URL('https://c.example/'))).toBeNull();
+  });
+
+  it('ignores room names the server would reject', () => {
+    expect(roomFromUrl(new URL('https://c.example/?room=a%20b'))).toBeNull();
+    expect(roomFromUrl(new URL('https://c.example/r/%3Cscript%3E'))).toBeNull();
+  });
+
+  it('builds an invite link on the app’s own address', () => {
+    expect(inviteLink('standup', 'https://c.example/')).toBe('https://c.example/?room=standup');
+    expect(inviteLink('b', 'https://c.example/r/a?x=1#top')).toBe('https://c.example/?room=b');
+    expect(inviteLink('b', 'http://127.0.0.1:5000/?room=a')).toBe('http://127.0.0.1:5000/?room=b');
+  });
+
+  it('uses ws: or wss: like the page, on the same host', () => {
+    expect(signalingUrl('http://127.0.0.1:5000/')).toBe('ws://127.0.0.1:5000/ws');
+    expect(signalingUrl('https://captions.example/')).toBe('wss://captions.example/ws');
+  });
+
+  it('makes random room names the server accepts', () => {
+    expect(randomRoomName(() => 0)).toBe('quiet-river-1000');
+    expect(randomRoomName()).toMatch(/^[a-z]+-[a-z]+-\d{4}$/);
+  });
+});

@@ -1,0 +1,59 @@
+import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, signal } from '@angular/core';
+import { ConnectionState, SessionService } from '../connection/session.service';
+
+const LABEL: Record<ConnectionState, string> = {
+  idle: 'Not connected',
+  connecting: 'Connecting…',
+  connected: 'Live',
+  reconnecting: 'Reconnecting…',
+  failed: 'Disconnected',
+};
+
+const DOT: Record<ConnectionState, string> = {
+  idle: 'bg-slate-400',
+  connecting: 'bg-amber-400 animate-pulse',
+  connected: 'bg-emerald-500',
+  reconnecting: 'bg-amber-500 animate-pulse',
+  failed: 'bg-rose-500',
+};
+
+/** The connection state as a small pill, with the retry countdown while reconnecting. */
+@Component({
+  selector: 'app-connection-badge',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  host: {
+    class:
+      'inline-flex items-center gap-2 rounded-full border border-slate-200 bg-white px-3 py-1 text-xs font-medium dark:border-slate-700 dark:bg-slate-900',
+    role: 'status',
+    'data-testid': 'connection-state',
+    '[attr.data-state]': 'session.state()',
+    '[attr.title]': 'session.detail() || null',
+  },
+  template: `
+    <span class="relative flex size-2.5">
+      @if (session.state() === 'connected') {
+        <span class="absolute inline-flex size-full animate-ping rounded-full bg-emerald-400 opacity-60"></span>
+      }
+      <span class="relative inline-flex size-2.5 rounded-full" [class]="dot()"></span>
+    </span>
+    <span>{{ label() }}</span>
+  `,
+})
+export class ConnectionBadge {
+  protected readonly session = inject(SessionService);
+  private readonly now = signal(Date.now());
+  protected readonly dot = computed(() => DOT[this.session.state()]);
+  protected readonly label = computed(() => {
+    const retryAt = this.session.retryAt();
+    if (this.session.state() === 'reconnecting' && retryAt !== null) {
+      const seconds = Math.max(0, Math.ceil((retryAt - this.now()) / 1000));
+      return seconds > 0 ? `Reconnecting in ${seconds} s` : LABEL.reconnecting;
+    }
+    return LABEL[this.session.state()];
+  });
+
+  constructor() {
+    const timer = setInterval(() => this.now.set(Date.now()), 500);
+    inject(DestroyRef).onDestroy(() => clearInterval(timer));
+  }
+}

@@ -1,0 +1,63 @@
+import { ChangeDetectionStrategy, Component, ElementRef, inject, input, signal } from '@angular/core';
+import { Icon, IconName } from './icon';
+
+/** A button that opens a small menu above or below it; closes on outside click and Escape. */
+@Component({
+  selector: 'app-menu',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [Icon],
+  host: {
+    class: 'relative inline-flex',
+    '(document:click)': 'closeIfOutside($event)',
+    '(document:keydown.escape)': 'open.set(false)',
+  },
+  template: `
+    <button
+      type="button"
+      class="btn-ghost"
+      aria-haspopup="menu"
+      [attr.aria-expanded]="open()"
+      [attr.aria-label]="label()"
+      [attr.title]="label()"
+      [attr.data-testid]="testId()"
+      [disabled]="disabled()"
+      (click)="open.set(!open())"
+    >
+      <app-icon [name]="icon()" />
+      <span class="hidden md:inline">{{ label() }}</span>
+      <app-icon name="chevron-down" [size]="14" class="hidden opacity-60 md:inline-flex" />
+    </button>
+    <div
+      role="menu"
+      class="menu"
+      [class.hidden]="!open()"
+      [class.bottom-full]="placement() === 'up'"
+      [class.mb-2]="placement() === 'up'"
+      [class.top-full]="placement() === 'down'"
+      [class.mt-2]="placement() === 'down'"
+      [class.right-0]="align() === 'end'"
+      [class.left-0]="align() === 'start'"
+      (click)="closeOnSelect() && open.set(false)"
+    >
+      <ng-content />
+    </div>
+  `,
+})
+export class Menu {
+  readonly label = input.required<string>();
+  readonly icon = input.required<IconName>();
+  readonly testId = input<string | null>(null);
+  readonly disabled = input(false);
+  readonly placement = input<'up' | 'down'>('up');
+  readonly align = input<'start' | 'end'>('start');
+  /** Close when something inside is clicked (off for menus holding sliders and toggles). */
+  readonly closeOnSelect = input(true);
+  protected readonly open = signal(false);
+  private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
+
+  protected closeIfOutside(event: Event): void {
+    if (this.open() && !this.host.nativeElement.contains(event.target as Node)) {
+      this.open.set(false);
+    }
+  }
+}

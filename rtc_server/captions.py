@@ -1,0 +1,93 @@
+"""Caption messages on one participant's data channel: numbering, size limit, backpressure."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from rtc_server.protocol import PROTOCOL_VERSION
+
+log = logging.getLogger(__name__)
+
+# Datagrams over ~1,200 bytes are dropped on paths with a 1,280-byte MTU and stall the channel.
+MAX_MESSAGE_BYTES = 1_000
+# Above this much unsent data a listener is too slow: provisional text is skipped for it.
+MAX_BUFFERED_BYTES = 256 * 1024
+
+
+class DataChannel(Protocol):
+    """The part of aiortc's RTCDataChannel we use."""
+
+    @property
+    def readyState(self) -> str: ...
+
+    @property
+    def bufferedAmount(self) -> int: ...
+
+    def send(self, data: str) -> None: ...
+
+
+def split_message(body: dict[str, Any], text_field: str = "text") -> Iterator[dict[str, Any]]:
+    """Yield copies of `body` whose text pieces keep each encoded message under the limit."""
+    text: str = body[text_field]
+    pieces = [text]
+    while True:
+        encoded = [_encoded_size({**body, text_field: piece, "part": 0}) for piece in pieces]
+        if max(encoded) <= MAX_MESSAGE_BYTES or len(pieces) > len(text):
+            break
+        pieces = _split_text(text, len(pieces) + 1)
+    for index, piece in enumerate(pieces):
+        yield {**body, text_field: piece, "part": index, "parts": len(pieces)}
+
+
+def _split_text(text: str, count: int) -> list[str]:
+    """Cut into `count` pieces of about equal size, at spaces where there are any."""
+    size = -(-len(text) // count)
+    pieces: list[str] = []
+    rest = text
+    while rest:
+        if len(rest) <= size:
+            pieces.append(rest)
+            break
+        cut = rest.rfind(" ", size // 2, size + 1)
+        cut = size if cut <= 0 else cut + 1
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    return pieces
+
+
+def _encoded_size(body: dict[str, Any]) -> int:
+    return len(json.dumps({**body, "seq": 2**31}, ensure_ascii=False).encode())
+
+
+class CaptionChannel:
+    """Numbers every message (`seq`) and sends it if the channel is open and keeping up.
+
+    Finals and translations are never skipped for a slow listener; partials are.
+    """
+
+    def __init__(self) -> None:
+        self._channel: DataChannel | None = None
+        self._seq = 0
+
+    def attach(self, channel: DataChannel) -> None:
+        self._channel = channel
+
+    @property
+    def is_open(self) -> bool:
+        return self._channel is not None and self._channel.readyState == "open"
+
+    def send(self, kind: str, body: dict[str, Any], provisional: bool = False) -> bool:
+        channel = self._channel
+        if channel is None or channel.readyState != "open":
+            return False
+        if provisional and channel.bufferedAmount > MAX_BUFFERED_BYTES:
+            return False
+        message = {"v": PROTOCOL_VERSION, "type": kind, **body}
+        pieces = split_message(message) if "text" in message else iter([message])
+        for piece in pieces:
+            self._seq += 1
+            channel.send(json.dumps({**piece, "seq": self._seq}, ensure_ascii=False))
+        return True

@@ -1,0 +1,65 @@
+"""ICE configuration: STUN/TURN servers for browsers and for the server's own peers.
+
+TURN uses coturn's REST API scheme: the username is `<expiry unix time>:<user>` and the
+password is base64(HMAC-SHA1(shared secret, username)), so credentials expire by themselves and
+the server never stores per-user passwords.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from typing import Any
+
+import aioice.ice
+from aiortc import RTCConfiguration, RTCIceServer
+from aiortc.rtcconfiguration import RTCIceTransportPolicy
+
+from rtc_server.settings import Settings
+
+
+def turn_credentials(
+    secret: str, user: str, ttl_s: int, now: float | None = None
+) -> tuple[str, str]:
+    expiry = int((time.time() if now is None else now) + ttl_s)
+    username = f"{expiry}:{user}"
+    digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
+    return username, base64.b64encode(digest).decode()
+
+
+def browser_ice_servers(settings: Settings, user: str) -> list[dict[str, Any]]:
+    """The `iceServers` a browser should use, in the JSON shape of RTCConfiguration."""
+    servers: list[dict[str, Any]] = []
+    if settings.stun_urls:
+        servers.append({"urls": settings.stun_urls})
+    if settings.turn_urls and settings.turn_secret is not None:
+        username, password = turn_credentials(
+            settings.turn_secret.get_secret_value(), user, settings.turn_ttl_s
+        )
+        servers.append({"urls": settings.turn_urls, "username": username, "credential": password})
+    return servers
+
+
+def server_rtc_configuration(settings: Settings, user: str) -> RTCConfiguration:
+    """Explicit servers for aiortc peers: with none, aiortc would fall back to public STUN."""
+    servers = [RTCIceServer(urls=url) for url in settings.stun_urls]
+    turn_urls = settings.effective_server_turn_urls
+    if turn_urls and settings.turn_secret is not None:
+        username, password = turn_credentials(
+            settings.turn_secret.get_secret_value(), user, settings.turn_ttl_s
+        )
+        servers.append(RTCIceServer(urls=turn_urls, username=username, credential=password))
+    policy = RTCIceTransportPolicy.RELAY if settings.ice_relay_only else RTCIceTransportPolicy.ALL
+    return RTCConfiguration(iceServers=servers, iceTransportPolicy=policy)
+
+
+def restrict_host_addresses(addresses: list[str]) -> None:
+    """Offer host candidates only on these addresses (a multi-homed server, or loopback).
+
+    aioice has no option for this, so its address lookup is replaced process-wide.
+    """
+    if addresses:
+        chosen = list(addresses)
+        aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: chosen

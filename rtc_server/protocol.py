@@ -1,0 +1,129 @@
+"""Typed, versioned messages on the wire (documented in docs/protocol.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic_core import to_jsonable_python
+
+from rtc_server.languages import LanguageCode, SpokenLanguage
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 64 * 1024
+
+
+class ProtocolError(Exception):
+    """A client mistake: answered with an error message, the connection stays open."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    v: Literal[1] = 1
+
+
+# Client → server
+
+
+class Join(_Message):
+    type: Literal["join"]
+    room: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    language: SpokenLanguage = "auto"
+    caption_language: LanguageCode | None = None
+
+
+class Offer(_Message):
+    type: Literal["offer"]
+    sdp: Annotated[str, StringConstraints(min_length=1)]
+
+
+class Answer(_Message):
+    type: Literal["answer"]
+    sdp: Annotated[str, StringConstraints(min_length=1)]
+
+
+class Candidate(_Message):
+    type: Literal["candidate"]
+    candidate: str | None = None
+    sdp_mid: str | None = None
+    sdp_mline_index: int | None = None
+
+
+class SetCaptionLanguage(_Message):
+    type: Literal["set_caption_language"]
+    language: LanguageCode | None
+
+
+class Leave(_Message):
+    type: Literal["leave"]
+
+
+class Ping(_Message):
+    type: Literal["ping"]
+
+
+ClientMessage = Annotated[
+    Join | Offer | Answer | Candidate | SetCaptionLanguage | Leave | Ping,
+    Field(discriminator="type"),
+]
+_client_message: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+CLIENT_TYPES = frozenset(
+    ("join", "offer", "answer", "candidate", "set_caption_language", "leave", "ping")
+)
+
+
+def parse_client_message(raw: str | bytes) -> ClientMessage:
+    """Validate one incoming WebSocket message or raise ProtocolError with a precise code."""
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise ProtocolError("too_large", f"message over {MAX_MESSAGE_BYTES} bytes")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ProtocolError("bad_json", f"not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("bad_json", "a message must be a JSON object")
+    if data.get("v", PROTOCOL_VERSION) != PROTOCOL_VERSION:
+        raise ProtocolError(
+            "unsupported_version", f"protocol version {data.get('v')!r} is not supported; use 1"
+        )
+    kind = data.get("type")
+    if kind not in CLIENT_TYPES:
+        raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
+    try:
+        return _client_message.validate_python(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in (kind, *first["loc"][1:]))
+        raise ProtocolError("bad_message", f"{where}: {first['msg']}") from None
+
+
+# Server → client
+
+
+class ParticipantInfo(BaseModel):
+    id: str
+    name: str
+    language: str
+    caption_language: str | None
+
+
+class Speaker(BaseModel):
+    id: str
+    name: str
+
+
+def server_message(kind: str, **fields: Any) -> str:
+    """Serialize a server message; every one carries the protocol version and its type."""
+    body = {"v": PROTOCOL_VERSION, "type": kind, **to_jsonable_python(fields)}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def error_message(code: str, message: str) -> str:
+    return server_message("error", code=code, message=message)

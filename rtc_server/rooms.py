@@ -1,0 +1,262 @@
+"""Rooms: who is in them, and every caption routed to every participant in its language."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rtc_server import metrics
+from rtc_server.asr.stream import SpeechEvent, SpeechEventType
+from rtc_server.audio_relay import RoomAudio
+from rtc_server.captions import CaptionChannel
+from rtc_server.protocol import ParticipantInfo, ProtocolError, Speaker, server_message
+from rtc_server.translation.base import TranslationRequest
+from rtc_server.translation.service import TranslationService, TranslationStats
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class Participant:
+    id: str
+    name: str
+    language: str  # spoken: a code or "auto"
+    caption_language: str | None
+    send_signal: Callable[[str], None]  # a message on this participant's WebSocket
+    captions: CaptionChannel = field(default_factory=CaptionChannel)
+
+    @property
+    def info(self) -> ParticipantInfo:
+        return ParticipantInfo(
+            id=self.id,
+            name=self.name,
+            language=self.language,
+            caption_language=self.caption_language,
+        )
+
+    @property
+    def speaker(self) -> Speaker:
+        return Speaker(id=self.id, name=self.name)
+
+
+@dataclass
+class _FinalCaption:
+    """A finished caption as kept for late joiners, with the translations made of it."""
+
+    body: dict[str, Any]
+    translations: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class Room:
+    def __init__(
+        self,
+        room_id: str,
+        translator: TranslationService,
+        history_size: int,
+        relay_audio: bool,
+    ) -> None:
+        self.id = room_id
+        self.audio = RoomAudio(relay_audio)
+        self.participants: dict[str, Participant] = {}
+        self._translator = translator
+        self._history: deque[_FinalCaption] = deque(maxlen=history_size)
+        self._by_caption_id: dict[str, _FinalCaption] = {}
+        self._context: dict[str, deque[str]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.translation_stats = TranslationStats()
+
+    # Membership
+
+    def broadcast(self, message: str, exclude: Participant | None = None) -> None:
+        for participant in list(self.participants.values()):
+            if participant is not exclude:
+                participant.send_signal(message)
+
+    def participant_list(self) -> list[ParticipantInfo]:
+        return [p.info for p in self.participants.values()]
+
+    def add(self, participant: Participant) -> None:
+        self.participants[participant.id] = participant
+        self.broadcast(
+            server_message("participant_joined", participant=participant.info), participant
+        )
+        self.broadcast(server_message("participants", participants=self.participant_list()))
+        self.check_translation(participant)
+
+    def remove(self, participant: Participant, reason: str) -> None:
+        if self.participants.pop(participant.id, None) is None:
+            return
+        self.audio.remove(participant.id)
+        self._context.pop(participant.id, None)
+        self.broadcast(
+            server_message("participant_left", participant=participant.info, reason=reason)
+        )
+        self.broadcast(server_message("participants", participants=self.participant_list()))
+
+    def set_caption_language(self, participant: Participant, language: str | None) -> None:
+        participant.caption_language = language
+        participant.send_signal(server_message("caption_language", language=language))
+        self.broadcast(server_message("participants", participants=self.participant_list()))
+        self.check_translation(participant)
+
+    def check_translation(self, participant: Participant) -> None:
+        language = participant.caption_language
+        if language is not None and not self._translator.can_translate_to(language):
+            participant.send_signal(
+                server_message(
+                    "notice",
+                    code="translation_unavailable",
+                    message=self._translator.unavailable_reason(language),
+                    language=language,
+                )
+            )
+
+    def replay_history(self, participant: Participant) -> None:
+        """Bring a participant whose caption channel just opened up to date."""
+        for caption in list(self._history):
+            participant.captions.send("caption", {**caption.body, "history": True})
+            translation = caption.translations.get(participant.caption_language or "")
+            if translation is not None:
+                participant.captions.send("translation", {**translation, "history": True})
+
+    # Captions
+
+    def publish(self, speaker: Participant, event: SpeechEvent) -> None:
+        caption_id = f"{speaker.id}:{event.utterance}"
+        if event.type in (SpeechEventType.START_OF_SPEECH, SpeechEventType.END_OF_SPEECH):
+            speaking = event.type is SpeechEventType.START_OF_SPEECH
+            self._send_all(
+                "speech", {"speaker": speaker.speaker.model_dump(), "speaking": speaking}
+            )
+            return
+        if event.type is SpeechEventType.FINAL and not event.text:
+            self._send_all("caption_withdrawn", {"id": caption_id})
+            return
+        final = event.type is SpeechEventType.FINAL
+        body = {
+            "id": caption_id,
+            "speaker": speaker.speaker.model_dump(),
+            "language": event.language,
+            "text": event.text,
+            "final": final,
+            "start": round(event.start, 2),
+            "end": round(event.end, 2),
+        }
+        metrics.CAPTIONS.labels("final" if final else "partial").inc()
+        self._send_all("caption", body, provisional=not final)
+        if final:
+            self._finish(speaker, event, body)
+
+    def _finish(self, speaker: Participant, event: SpeechEvent, body: dict[str, Any]) -> None:
+        caption = _FinalCaption(body)
+        if len(self._history) == self._history.maxlen and self._history:
+            self._by_caption_id.pop(self._history[0].body["id"], None)
+        self._history.append(caption)
+        self._by_caption_id[body["id"]] = caption
+        context = self._context.setdefault(speaker.id, deque(maxlen=20))
+        source = event.language or ""
+        request = TranslationRequest(
+            caption_id=body["id"],
+            speaker_id=speaker.id,
+            text=event.text,
+            source_language=source,
+            audio=event.audio,
+            context=tuple(context),
+        )
+        context.append(event.text)
+        for target in self._targets(source):
+            self._spawn(self._translate(request, target, speaker))
+
+    def _targets(self, source: str) -> set[str]:
+        return {
+            p.caption_language
+            for p in self.participants.values()
+            if p.caption_language
+            and p.caption_language != source
+            and self._translator.can_translate_to(p.caption_language)
+        }
+
+    async def _translate(
+        self, request: TranslationRequest, target: str, speaker: Participant
+    ) -> None:
+        base = {
+            "caption_id": request.caption_id,
+            "speaker": speaker.speaker.model_dump(),
+            "language": target,
+            "source_language": request.source_language,
+        }
+
+        def deliver(text: str, final: bool) -> None:
+            body = {**base, "text": text, "final": final}
+            if final:
+                caption = self._by_caption_id.get(request.caption_id)
+                if caption is not None:
+                    caption.translations[target] = body
+            for participant in list(self.participants.values()):
+                if participant.caption_language == target:
+                    participant.captions.send("translation", body, provisional=not final)
+
+        await self._translator.translate(
+            request, target, deliver, self._notify, self.translation_stats
+        )
+
+    def _notify(self, code: str, message: str, language: str | None) -> None:
+        """Tell the listeners a translation state concerns (all who need any translation)."""
+        notice = server_message("notice", code=code, message=message, language=language)
+        for participant in list(self.participants.values()):
+            wanted = participant.caption_language
+            if wanted is not None and (language is None or wanted == language):
+                participant.send_signal(notice)
+
+    def _send_all(self, kind: str, body: dict[str, Any], provisional: bool = False) -> None:
+        for participant in list(self.participants.values()):
+            participant.captions.send(kind, body, provisional=provisional)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class RoomRegistry:
+    """Rooms exist while they have participants."""
+
+    def __init__(
+        self, translator: TranslationService, max_size: int, history_size: int, relay_audio: bool
+    ) -> None:
+        self._rooms: dict[str, Room] = {}
+        self._translator = translator
+        self._max_size = max_size
+        self._history_size = history_size
+        self._relay_audio = relay_audio
+
+    def join(self, room_id: str, participant: Participant) -> Room:
+        room = self._rooms.get(room_id)
+        if room is None:
+            room = Room(room_id, self._translator, self._history_size, self._relay_audio)
+        elif len(room.participants) >= self._max_size:
+            raise ProtocolError("room_full", f"room {room_id!r} is full ({self._max_size} people)")
+        self._rooms[room_id] = room
+        metrics.ROOMS.set(len(self._rooms))
+        room.add(participant)
+        return room
+
+    def leave(self, room: Room, participant: Participant, reason: str) -> None:
+        room.remove(participant, reason)
+        if not room.participants and self._rooms.get(room.id) is room:
+            del self._rooms[room.id]
+            metrics.ROOMS.set(len(self._rooms))
+
+    async def close(self) -> None:
+        for room in list(self._rooms.values()):
+            await room.close()
+        self._rooms.clear()

@@ -1,0 +1,352 @@
+"""One signaling connection: its room membership, peer connection and speech stream.
+
+Everything a session starts (peer connection, tasks, relayed tracks, recognizer) is released
+in `close`, whatever ended it: a leave message, the WebSocket closing, ICE failing, shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcdatachannel import RTCDataChannel
+from aiortc.rtcrtpsender import RTCRtpSender
+from aiortc.sdp import SessionDescription, candidate_from_sdp
+
+from rtc_server.asr.recognizer import SpeechRecognizer
+from rtc_server.asr.stream import RecognizeStream, StreamOptions
+from rtc_server.ice import browser_ice_servers, server_rtc_configuration
+from rtc_server.media import pump_audio
+from rtc_server.protocol import (
+    Answer,
+    Candidate,
+    ClientMessage,
+    Join,
+    Leave,
+    Offer,
+    Ping,
+    ProtocolError,
+    SetCaptionLanguage,
+    server_message,
+)
+from rtc_server.rooms import Participant, Room, RoomRegistry
+from rtc_server.settings import Settings
+from rtc_server.translation.service import TranslationService
+
+log = logging.getLogger(__name__)
+
+CAPTION_CHANNEL = "captions"
+LAST_FINAL_TIMEOUT_S = 15.0  # how long a leaving speaker's last words may take to decode
+ANSWER_TIMEOUT_S = 15.0
+
+
+@dataclass
+class Runtime:
+    """What sessions share once the model is loaded."""
+
+    settings: Settings
+    recognizer: SpeechRecognizer
+    stream_options: StreamOptions
+    translation: TranslationService
+    rooms: RoomRegistry
+
+
+class Session:
+    def __init__(
+        self,
+        runtime: Callable[[], Runtime | None],
+        send: Callable[[str], None],
+        on_closed: Callable[[Session], None],
+    ) -> None:
+        self.participant_id = f"p-{secrets.token_hex(4)}"
+        self._runtime = runtime
+        self._send = send
+        self._on_closed = on_closed
+        self._rt: Runtime | None = None
+        self._participant: Participant | None = None
+        self._room: Room | None = None
+        self._pc: RTCPeerConnection | None = None
+        self._stream: RecognizeStream | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._publisher: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._remote_senders: dict[str, RTCRtpSender] = {}
+        self._negotiation_needed = False
+        self._negotiating = asyncio.Lock()
+        self._answer_arrived: asyncio.Event | None = None
+        self._closing: asyncio.Task[None] | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closing is not None
+
+    async def handle(self, message: ClientMessage) -> None:
+        if self.closed:
+            raise ProtocolError("not_joined", "this session has ended; open a new connection")
+        match message:
+            case Join():
+                await self._join(message)
+            case Offer():
+                await self._offer(message)
+            case Candidate():
+                await self._candidate(message)
+            case Answer():
+                await self._answer(message)
+            case SetCaptionLanguage():
+                room, participant = self._membership()
+                room.set_caption_language(participant, message.language)
+            case Leave():
+                self._send(server_message("left"))
+                await self.close("left")
+            case Ping():
+                self._send(server_message("pong"))
+
+    # Joining
+
+    async def _join(self, message: Join) -> None:
+        if self._participant is not None:
+            raise ProtocolError("already_joined", "this connection has already joined a room")
+        runtime = self._runtime()
+        if runtime is None:
+            raise ProtocolError("not_ready", "the speech model is still loading; retry shortly")
+        participant = Participant(
+            id=self.participant_id,
+            name=message.name,
+            language=message.language,
+            caption_language=message.caption_language,
+            send_signal=self._send,
+        )
+        settings = runtime.settings
+        room = runtime.rooms.join(message.room, participant)
+        self._rt, self._participant, self._room = runtime, participant, room
+        self._send(
+            server_message(
+                "joined",
+                participant_id=self.participant_id,
+                room=room.id,
+                ice_servers=browser_ice_servers(settings, self.participant_id),
+                ice_transport_policy="relay" if settings.ice_relay_only else "all",
+                translation={
+                    "backend": runtime.translation.backend,
+                    "targets": runtime.translation.targets,
+                },
+                participants=room.participant_list(),
+            )
+        )
+        room.check_translation(participant)
+
+    def _membership(self) -> tuple[Room, Participant]:
+        if self._room is None or self._participant is None:
+            raise ProtocolError("not_joined", "send join first")
+        return self._room, self._participant
+
+    # Negotiation
+
+    async def _offer(self, message: Offer) -> None:
+        room, _ = self._membership()
+        if self._pc is not None:
+            raise ProtocolError("already_offered", "this session already has a connection")
+        try:
+            parsed = SessionDescription.parse(message.sdp)
+        except Exception as error:
+            raise ProtocolError("bad_sdp", f"the offer could not be parsed: {error}") from None
+        if not any(media.kind == "audio" for media in parsed.media):
+            raise ProtocolError("no_audio", "the offer has no audio section")
+        assert self._rt is not None
+        pc = RTCPeerConnection(server_rtc_configuration(self._rt.settings, self.participant_id))
+        self._pc = pc
+        pc.on("track", self._on_track)
+        pc.on("datachannel", self._on_datachannel)
+        pc.on("connectionstatechange", self._on_connection_state)
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(message.sdp, "offer"))
+            room.audio.add_listener(self)
+            await pc.setLocalDescription(await pc.createAnswer())
+        except Exception as error:
+            self._pc = None
+            room.audio.remove(self.participant_id)
+            await pc.close()
+            raise ProtocolError("bad_sdp", f"the offer could not be applied: {error}") from None
+        self._send(server_message("answer", sdp=pc.localDescription.sdp))
+        self._announce_audio_tracks()
+        if self._negotiation_needed:
+            self._spawn(self._renegotiate())
+
+    async def _candidate(self, message: Candidate) -> None:
+        self._membership()
+        pc = self._pc
+        if pc is None or pc.remoteDescription is None:
+            raise ProtocolError("no_offer", "send the offer before ICE candidates")
+        if not message.candidate:
+            await pc.addIceCandidate(None)  # end of candidates
+            return
+        try:
+            candidate = candidate_from_sdp(message.candidate.removeprefix("candidate:"))
+        except Exception as error:
+            raise ProtocolError("bad_candidate", f"unreadable candidate: {error}") from None
+        candidate.sdpMid = message.sdp_mid
+        candidate.sdpMLineIndex = message.sdp_mline_index
+        try:
+            await pc.addIceCandidate(candidate)
+        except Exception as error:
+            raise ProtocolError("bad_candidate", f"candidate refused: {error}") from None
+
+    async def _answer(self, message: Answer) -> None:
+        self._membership()
+        pc = self._pc
+        if pc is None or pc.signalingState != "have-local-offer":
+            raise ProtocolError("no_offer", "there is no server offer to answer")
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(message.sdp, "answer"))
+        except Exception as error:
+            raise ProtocolError("bad_sdp", f"the answer could not be applied: {error}") from None
+        if self._answer_arrived is not None:
+            self._answer_arrived.set()
+
+    async def _renegotiate(self) -> None:
+        """Offer again after tracks were added or removed; one negotiation at a time."""
+        async with self._negotiating:
+            while self._negotiation_needed and self._pc is not None and not self.closed:
+                self._negotiation_needed = False
+                pc = self._pc
+                await pc.setLocalDescription(await pc.createOffer())
+                self._answer_arrived = asyncio.Event()
+                self._send(server_message("offer", sdp=pc.localDescription.sdp))
+                try:
+                    await asyncio.wait_for(self._answer_arrived.wait(), ANSWER_TIMEOUT_S)
+                except TimeoutError:
+                    log.warning("%s never answered a renegotiation", self.participant_id)
+                    self._spawn(self.close("failed"))
+                    return
+                self._announce_audio_tracks()
+
+    def _announce_audio_tracks(self) -> None:
+        """Tell the client whose voice arrives on which transceiver (by mid)."""
+        if self._pc is None:
+            return
+        by_sender = {id(sender): source for source, sender in self._remote_senders.items()}
+        tracks = [
+            {"mid": transceiver.mid, "participant_id": by_sender[id(transceiver.sender)]}
+            for transceiver in self._pc.getTransceivers()
+            if transceiver.mid is not None and id(transceiver.sender) in by_sender
+        ]
+        self._send(server_message("audio_tracks", tracks=tracks))
+
+    # Audio from other participants (called by RoomAudio)
+
+    def add_remote_audio(self, source_id: str, track: MediaStreamTrack) -> None:
+        if self._pc is None or self.closed:
+            track.stop()
+            return
+        self._remote_senders[source_id] = self._pc.addTrack(track)
+        self._request_negotiation()
+
+    def remove_remote_audio(self, source_id: str) -> None:
+        sender = self._remote_senders.pop(source_id, None)
+        if sender is None or self._pc is None or self.closed:
+            return
+        if sender.track is not None:
+            sender.track.stop()
+        sender.replaceTrack(None)
+        for transceiver in self._pc.getTransceivers():
+            if transceiver.sender is sender:
+                receives = transceiver.receiver.track is not None and transceiver.mid == "0"
+                transceiver.direction = "recvonly" if receives else "inactive"
+        self._request_negotiation()
+
+    def _request_negotiation(self) -> None:
+        self._negotiation_needed = True
+        pc = self._pc
+        if pc is not None and pc.localDescription is not None and pc.signalingState == "stable":
+            self._spawn(self._renegotiate())
+
+    # Peer connection events
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        room, participant, runtime = self._room, self._participant, self._rt
+        if track.kind != "audio" or self._stream is not None or self.closed:
+            return
+        assert room is not None and participant is not None and runtime is not None
+        language = None if participant.language == "auto" else participant.language
+        stream = RecognizeStream(runtime.recognizer, language, runtime.stream_options)
+        self._stream = stream
+        recognized = room.audio.for_recognition(track)
+        room.audio.add_source(self.participant_id, track)
+        self._pump = self._spawn(
+            pump_audio(recognized, stream.push_audio, runtime.settings.max_lag_s)
+        )
+        self._publisher = self._spawn(self._publish_captions(stream, room, participant))
+
+    async def _publish_captions(
+        self, stream: RecognizeStream, room: Room, participant: Participant
+    ) -> None:
+        async for event in stream:
+            room.publish(participant, event)
+
+    def _on_datachannel(self, channel: RTCDataChannel) -> None:
+        if channel.label != CAPTION_CHANNEL or self._participant is None or self._room is None:
+            return
+        participant, room = self._participant, self._room
+        participant.captions.attach(channel)
+        if channel.readyState == "open":
+            room.replay_history(participant)
+        else:
+            channel.on("open", lambda: room.replay_history(participant))
+
+    async def _on_connection_state(self) -> None:
+        if self._pc is not None and self._pc.connectionState == "failed":
+            self._send(
+                server_message(
+                    "error",
+                    code="connection_failed",
+                    message="the media connection failed (ICE); join again to retry",
+                )
+            )
+            await self.close("failed")
+
+    # Teardown
+
+    async def close(self, reason: str) -> None:
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close(reason))
+        await asyncio.shield(self._closing)
+
+    async def _close(self, reason: str) -> None:
+        room, participant = self._room, self._participant
+        if room is not None and participant is not None and self._rt is not None:
+            self._rt.rooms.leave(room, participant, reason)
+        if self._stream is not None and self._pump is not None and self._publisher is not None:
+            # The speaker's last words still reach the room (or are withdrawn).
+            self._pump.cancel()
+            try:
+                await asyncio.wait_for(self._stream.end_input(), LAST_FINAL_TIMEOUT_S)
+                await asyncio.wait_for(self._publisher, LAST_FINAL_TIMEOUT_S)
+            except TimeoutError:
+                log.warning("%s: last final did not finish in time", self.participant_id)
+            await self._stream.aclose()
+        for sender in self._remote_senders.values():
+            if sender.track is not None:
+                sender.track.stop()
+        self._remote_senders.clear()
+        if self._answer_arrived is not None:
+            self._answer_arrived.set()
+        current = asyncio.current_task()
+        tasks = [task for task in self._tasks if task is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._pc is not None:
+            await self._pc.close()
+        self._on_closed(self)
+        log.info("%s closed (%s)", self.participant_id, reason)
+
+    def _spawn(self, coroutine: Awaitable[None]) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task

@@ -1,0 +1,84 @@
+"""The /ws endpoint: validated JSON messages in, one Session per connection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from aiohttp import WSMsgType, web
+
+from rtc_server import metrics
+from rtc_server.protocol import ProtocolError, error_message, parse_client_message
+from rtc_server.session import Runtime, Session
+from rtc_server.state import APP_STATE
+
+log = logging.getLogger(__name__)
+
+# aiohttp closes the socket above this; our own, smaller limit answers with an error instead.
+TRANSPORT_LIMIT_BYTES = 1024 * 1024
+OUTBOX_LIMIT = 1000  # messages queued for a client that does not read
+
+
+async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
+    state = request.app[APP_STATE]
+    ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=TRANSPORT_LIMIT_BYTES)
+    await ws.prepare(request)
+    outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX_LIMIT)
+
+    def send(message: str) -> None:
+        try:
+            outbox.put_nowait(message)
+        except asyncio.QueueFull:
+            log.warning("client does not read its messages; closing")
+            writer.cancel()
+
+    def runtime() -> Runtime | None:
+        return state.runtime
+
+    session = Session(runtime, send, state.sessions.discard)
+    state.sessions.add(session)
+    metrics.SESSIONS.inc()
+    writer = asyncio.ensure_future(_write(ws, outbox))
+    try:
+        async for message in ws:
+            if message.type is WSMsgType.TEXT:
+                await _dispatch(session, message.data, send)
+            elif message.type is WSMsgType.BINARY:
+                send(error_message("bad_json", "binary frames are not supported; send JSON text"))
+            if session.closed or writer.done():
+                break
+    finally:
+        await session.close("disconnected")
+        metrics.SESSIONS.dec()
+        await _drain(outbox, writer)
+        await ws.close()
+    return ws
+
+
+async def _dispatch(session: Session, raw: str, send: Callable[[str], None]) -> None:
+    try:
+        await session.handle(parse_client_message(raw))
+    except ProtocolError as error:
+        send(error_message(error.code, error.message))
+    except Exception:
+        log.exception("session %s failed", session.participant_id)
+        send(error_message("internal", "unexpected server fault; the session is closed"))
+        await session.close("failed")
+
+
+async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[str]) -> None:
+    while True:
+        message = await outbox.get()
+        await ws.send_str(message)
+        outbox.task_done()
+
+
+async def _drain(outbox: asyncio.Queue[str], writer: asyncio.Task[None]) -> None:
+    """Let the last messages (`left`, a final error) reach the client before closing."""
+    if not writer.done():
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            await asyncio.wait_for(outbox.join(), 2.0)
+    writer.cancel()
+    await asyncio.gather(writer, return_exceptions=True)

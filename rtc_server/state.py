@@ -1,0 +1,25 @@
+"""Typed application state shared by the HTTP handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from rtc_server.settings import Settings
+
+if TYPE_CHECKING:
+    from rtc_server.session import Runtime, Session
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    model_name: str = ""
+    runtime: Runtime | None = None  # set once the model has loaded
+    load_error: str | None = None
+    sessions: set[Session] = field(default_factory=set)
+
+
+APP_STATE = web.AppKey("state", AppState)

@@ -1,0 +1,291 @@
+"""A real aiortc participant for tests: speaks a recording in real time, collects captions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import av
+import numpy as np
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcconfiguration import RTCIceTransportPolicy
+
+RATE = 48_000
+FRAME = 960  # 20 ms
+
+
+def load_audio(path: Path, channel: int | None = None, rate: int = RATE) -> np.ndarray:
+    """Decode a recording to mono int16 at `rate` (one channel of it, or the mix)."""
+    container = av.open(str(path))
+    layout = None if channel is not None else "mono"
+    resampler = av.AudioResampler(format="s16p", layout=layout, rate=rate)
+    pieces = []
+    for frame in container.decode(audio=0):
+        for out in resampler.resample(frame):
+            pieces.append(out.to_ndarray()[channel or 0])
+    container.close()
+    return np.concatenate(pieces).astype(np.int16)
+
+
+def silence(seconds: float, rate: int = RATE) -> np.ndarray:
+    return np.zeros(int(seconds * rate), dtype=np.int16)
+
+
+def noise(seconds: float, level: float = 0.05, rate: int = RATE, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.normal(0, level, int(seconds * rate)) * 32767).clip(-32768, 32767).astype(np.int16)
+
+
+class SpeechTrack(MediaStreamTrack):
+    """Plays `audio` once at real-time pace, then silence, like a microphone would."""
+
+    kind = "audio"
+
+    def __init__(self, audio: np.ndarray) -> None:
+        super().__init__()
+        self._audio = audio
+        self._sent = 0
+        self._start: float | None = None
+        self.finished_at: float | None = None  # monotonic time the last sample went out
+        self.started_at: float | None = None
+
+    def play(self, audio: np.ndarray) -> None:
+        """Queue more audio after what is playing (silence fills any wait)."""
+        remaining = self._audio[self._sent :]
+        self._audio = np.concatenate([remaining, audio])
+        self._sent = 0
+        self.finished_at = None
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+            self.started_at = self._start
+            self._pts = 0
+        due = self._start + self._pts / RATE
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        chunk = self._audio[self._sent : self._sent + FRAME]
+        self._sent += chunk.size
+        if chunk.size < FRAME:
+            if self.finished_at is None and self._sent >= self._audio.size:
+                self.finished_at = time.monotonic()
+            chunk = np.concatenate([chunk, np.zeros(FRAME - chunk.size, dtype=np.int16)])
+        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = RATE
+        frame.pts = self._pts
+        frame.time_base = fractions.Fraction(1, RATE)
+        self._pts += FRAME
+        return frame
+
+
+@dataclass
+class Received:
+    message: dict[str, Any]
+    at: float  # monotonic arrival time
+
+
+@dataclass
+class Peer:
+    """Joins over the real signaling protocol and opens a real WebRTC connection."""
+
+    ws_url: str
+    signals: list[Received] = field(default_factory=list)
+    captions: list[Received] = field(default_factory=list)
+    audio_frames: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    pc: RTCPeerConnection | None = None
+    track: SpeechTrack | None = None
+    participant_id: str = ""
+
+    async def __aenter__(self) -> Peer:
+        self._session = aiohttp.ClientSession()
+        self.ws = await self._session.ws_connect(self.ws_url)
+        self._changed = asyncio.Event()
+        self._reader = asyncio.ensure_future(self._read())
+        self._tasks: list[asyncio.Task[None]] = []
+        self._mids: dict[str, str] = {}
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self.pc is not None:
+            await self.pc.close()
+        if not self.ws.closed:
+            await self.ws.close()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+        await self._session.close()
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        await self.ws.send_str(message if isinstance(message, str) else json.dumps(message))
+
+    async def _read(self) -> None:
+        async for message in self.ws:
+            if message.type is aiohttp.WSMsgType.TEXT:
+                data = json.loads(message.data)
+                self.signals.append(Received(data, time.monotonic()))
+                if data["type"] == "offer" and self.pc is not None:
+                    await self._answer_renegotiation(data["sdp"])
+                elif data["type"] == "audio_tracks":
+                    self._mids = {t["mid"]: t["participant_id"] for t in data["tracks"]}
+                self._notify()
+        self._notify()
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait_for(self, condition: Callable[[], Any], timeout: float) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            result = condition()
+            if result:
+                return result
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("condition not met in time")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.5))
+
+    def signal(self, kind: str, after: int = 0) -> dict[str, Any] | None:
+        for received in self.signals[after:]:
+            if received.message["type"] == kind:
+                return received.message
+        return None
+
+    async def expect(self, kind: str, timeout: float = 10, after: int = 0) -> dict[str, Any]:
+        return await self.wait_for(lambda: self.signal(kind, after), timeout)  # type: ignore[no-any-return]
+
+    async def join(
+        self,
+        room: str,
+        name: str,
+        language: str = "en",
+        caption_language: str | None = None,
+    ) -> dict[str, Any]:
+        start = len(self.signals)
+        await self.send(
+            {
+                "v": 1,
+                "type": "join",
+                "room": room,
+                "name": name,
+                "language": language,
+                "caption_language": caption_language,
+            }
+        )
+        joined = await self.wait_for(
+            lambda: self.signal("joined", start) or self.signal("error", start), 30
+        )
+        if joined["type"] == "joined":
+            self.participant_id = joined["participant_id"]
+        return joined  # type: ignore[no-any-return]
+
+    async def connect(
+        self,
+        audio: np.ndarray | None,
+        ice_servers: list[dict[str, Any]] | None = None,
+        relay_only: bool = False,
+        timeout: float = 20,
+    ) -> None:
+        """Offer audio (or receive-only when None) and a captions channel; wait until open."""
+        servers = [
+            RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
+            for s in ice_servers or []
+        ]
+        policy = RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL
+        self.pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=servers, iceTransportPolicy=policy))
+        if audio is not None:
+            self.track = SpeechTrack(audio)
+            pc.addTrack(self.track)
+        else:
+            pc.addTransceiver("audio", direction="recvonly")
+        channel = pc.createDataChannel("captions")
+        opened = asyncio.Event()
+        channel.on("open", opened.set)
+        channel.on("message", self._on_caption)
+        pc.on("track", self._on_track)
+        await pc.setLocalDescription(await pc.createOffer())
+        start = len(self.signals)
+        await self.send({"v": 1, "type": "offer", "sdp": pc.localDescription.sdp})
+        reply = await self.wait_for(
+            lambda: self.signal("answer", start) or self.signal("error", start), timeout
+        )
+        if reply["type"] == "error":
+            raise ConnectionError(f"{reply['code']}: {reply['message']}")
+        await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
+        await asyncio.wait_for(opened.wait(), timeout)
+
+    async def _answer_renegotiation(self, sdp: str) -> None:
+        assert self.pc is not None
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        await self.send({"v": 1, "type": "answer", "sdp": self.pc.localDescription.sdp})
+
+    def _on_caption(self, data: str) -> None:
+        self.captions.append(Received(json.loads(data), time.monotonic()))
+        self._notify()
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        async def read() -> None:
+            transceiver = next(
+                (t for t in self.pc.getTransceivers() if t.receiver.track is track), None
+            ) if self.pc else None
+            while True:
+                try:
+                    frame = await track.recv()
+                except MediaStreamError:
+                    return
+                mid = transceiver.mid if transceiver else "?"
+                source = self._mids.get(mid or "?", mid or "?")
+                self.audio_frames.setdefault(source, []).append(frame.to_ndarray())
+
+        self._tasks.append(asyncio.ensure_future(read()))
+
+    # Views of what arrived
+
+    def finals(self, speaker_id: str | None = None) -> list[dict[str, Any]]:
+        return [
+            r.message
+            for r in self.captions
+            if r.message["type"] == "caption"
+            and r.message["final"]
+            and not r.message.get("history")
+            and (speaker_id is None or r.message["speaker"]["id"] == speaker_id)
+        ]
+
+    def partials(self) -> list[dict[str, Any]]:
+        return [
+            r.message
+            for r in self.captions
+            if r.message["type"] == "caption" and not r.message["final"]
+        ]
+
+    def translations(self, final: bool = True) -> list[dict[str, Any]]:
+        return [
+            r.message
+            for r in self.captions
+            if r.message["type"] == "translation" and r.message["final"] == final
+        ]
+
+    def transcript(self, speaker_id: str | None = None) -> str:
+        return " ".join(caption["text"] for caption in self.finals(speaker_id))
