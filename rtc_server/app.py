@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from rtc_server import metrics
 from rtc_server.asr.model import resolve_model
 from rtc_server.asr.stream import StreamOptions
 from rtc_server.asr.whisper_engine import WhisperEngine
@@ -125,7 +127,8 @@ async def config(request: web.Request) -> web.Response:
 
 async def ice_servers(request: web.Request) -> web.Response:
     settings = request.app[APP_STATE].settings
-    user = request.query.get("user", "web")[:64]
+    # A fresh user per request: coturn counts allocation quotas per username.
+    user = f"web-{secrets.token_hex(4)}"
     return web.json_response(
         {
             "ice_servers": browser_ice_servers(settings, user),
@@ -135,6 +138,7 @@ async def ice_servers(request: web.Request) -> web.Response:
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
+    metrics.TASKS.set(len(asyncio.all_tasks()))
     response = web.Response(body=generate_latest())
     response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
     return response

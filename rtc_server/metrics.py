@@ -7,6 +7,8 @@ from prometheus_client import Counter, Gauge, Histogram
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
 
 SESSIONS = Gauge("rtc_sessions", "Open signaling sessions")
+PEER_CONNECTIONS = Gauge("rtc_peer_connections", "Open aiortc peer connections")
+TASKS = Gauge("rtc_asyncio_tasks", "Tasks alive on the server's event loop")
 ROOMS = Gauge("rtc_rooms", "Rooms with at least one participant")
 
 ASR_QUEUE = Gauge("rtc_asr_queue_jobs", "Inference jobs waiting for a worker")

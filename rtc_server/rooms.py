@@ -84,8 +84,9 @@ class Room:
         self.broadcast(
             server_message("participant_joined", participant=participant.info), participant
         )
-        self.broadcast(server_message("participants", participants=self.participant_list()))
-        self.check_translation(participant)
+        # The newcomer gets the list in its `joined` message.
+        roster = server_message("participants", participants=self.participant_list())
+        self.broadcast(roster, participant)
 
     def remove(self, participant: Participant, reason: str) -> None:
         if self.participants.pop(participant.id, None) is None:

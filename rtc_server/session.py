@@ -18,6 +18,7 @@ from aiortc.rtcdatachannel import RTCDataChannel
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.sdp import SessionDescription, candidate_from_sdp
 
+from rtc_server import metrics
 from rtc_server.asr.recognizer import SpeechRecognizer
 from rtc_server.asr.stream import RecognizeStream, StreamOptions
 from rtc_server.ice import browser_ice_servers, server_rtc_configuration
@@ -155,10 +156,13 @@ class Session:
             parsed = SessionDescription.parse(message.sdp)
         except Exception as error:
             raise ProtocolError("bad_sdp", f"the offer could not be parsed: {error}") from None
+        if not message.sdp.startswith("v=0") or not parsed.media:
+            raise ProtocolError("bad_sdp", "the offer is not an SDP session with media sections")
         if not any(media.kind == "audio" for media in parsed.media):
             raise ProtocolError("no_audio", "the offer has no audio section")
         assert self._rt is not None
         pc = RTCPeerConnection(server_rtc_configuration(self._rt.settings, self.participant_id))
+        metrics.PEER_CONNECTIONS.inc()
         self._pc = pc
         pc.on("track", self._on_track)
         pc.on("datachannel", self._on_datachannel)
@@ -171,6 +175,7 @@ class Session:
             self._pc = None
             room.audio.remove(self.participant_id)
             await pc.close()
+            metrics.PEER_CONNECTIONS.dec()
             raise ProtocolError("bad_sdp", f"the offer could not be applied: {error}") from None
         self._send(server_message("answer", sdp=pc.localDescription.sdp))
         self._announce_audio_tracks()
@@ -342,6 +347,7 @@ class Session:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._pc is not None:
             await self._pc.close()
+            metrics.PEER_CONNECTIONS.dec()
         self._on_closed(self)
         log.info("%s closed (%s)", self.participant_id, reason)
 

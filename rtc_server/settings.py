@@ -23,6 +23,7 @@ class Settings(BaseSettings):
         cli_kebab_case=True,
         cli_implicit_flags=True,
         extra="ignore",
+        env_ignore_empty=True,  # `RTC_X=` in a compose .env means "not set"
     )
 
     # Server

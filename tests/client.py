@@ -124,15 +124,14 @@ class Peer:
         await self.close()
 
     async def close(self) -> None:
+        self._reader.cancel()
         for task in self._tasks:
             task.cancel()
+        await asyncio.gather(self._reader, *self._tasks, return_exceptions=True)
         if self.pc is not None:
             await self.pc.close()
         if not self.ws.closed:
             await self.ws.close()
-        self._reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reader
         await self._session.close()
 
     async def send(self, message: dict[str, Any] | str) -> None:
@@ -213,7 +212,9 @@ class Peer:
             for s in ice_servers or []
         ]
         policy = RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL
-        self.pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=servers, iceTransportPolicy=policy))
+        self.pc = pc = RTCPeerConnection(
+            RTCConfiguration(iceServers=servers, iceTransportPolicy=policy)
+        )
         if audio is not None:
             self.track = SpeechTrack(audio)
             pc.addTrack(self.track)
@@ -247,9 +248,11 @@ class Peer:
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         async def read() -> None:
-            transceiver = next(
-                (t for t in self.pc.getTransceivers() if t.receiver.track is track), None
-            ) if self.pc else None
+            transceiver = (
+                next((t for t in self.pc.getTransceivers() if t.receiver.track is track), None)
+                if self.pc
+                else None
+            )
             while True:
                 try:
                     frame = await track.recv()
@@ -286,6 +289,13 @@ class Peer:
             for r in self.captions
             if r.message["type"] == "translation" and r.message["final"] == final
         ]
+
+    def open_utterances(self) -> set[str]:
+        """Caption ids seen as partials that have neither a final nor a withdrawal yet."""
+        ended = {c["id"] for c in self.finals()} | {
+            r.message["id"] for r in self.captions if r.message["type"] == "caption_withdrawn"
+        }
+        return {c["id"] for c in self.partials()} - ended
 
     def transcript(self, speaker_id: str | None = None) -> str:
         return " ".join(caption["text"] for caption in self.finals(speaker_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 import uuid
@@ -31,7 +32,7 @@ def room() -> str:
 
 def consecutive_duplicates(text: str) -> list[str]:
     words = re.findall(r"[\w']+", text.lower())
-    return [a for a, b in zip(words, words[1:], strict=False) if a == b]
+    return [a for a, b in itertools.pairwise(words) if a == b]
 
 
 async def speak_and_collect(
@@ -46,21 +47,17 @@ async def speak_and_collect(
         assert speaker.track is not None
         speech_seconds = (audio.size / 48_000) + 0.5
         await speaker.wait_for(
-            lambda: speaker.track.started_at  # type: ignore[union-attr]
-            and time.monotonic() - speaker.track.started_at > speech_seconds + TRAILING_SILENCE_S,
+            lambda: (
+                speaker.track.started_at  # type: ignore[union-attr]
+                and time.monotonic() - speaker.track.started_at
+                > speech_seconds + TRAILING_SILENCE_S
+            ),
             timeout=speech_seconds + 60,
         )
-        await speaker.wait_for(lambda: not _open_utterances(speaker), timeout=30)
+        await speaker.wait_for(lambda: not speaker.open_utterances(), timeout=30)
         speech_end = speaker.track.started_at + speech_seconds  # type: ignore[operator]
         last_final = max((r.at for r in speaker.captions if r.message.get("final")), default=0)
         return speaker, last_final - speech_end
-
-
-def _open_utterances(participant: Peer) -> set[str]:
-    """Caption ids seen as partials that have no final yet."""
-    finals = {c["id"] for c in participant.finals()}
-    withdrawn = {r.message["id"] for r in participant.captions if r.message["type"] == "caption_withdrawn"}
-    return {c["id"] for c in participant.partials()} - finals - withdrawn
 
 
 @pytest.mark.slow

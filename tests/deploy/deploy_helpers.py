@@ -46,13 +46,15 @@ def ensure_program(program: str, package: str) -> str:
 
 
 def write_env(folder: Path, values: dict[str, str]) -> Path:
-    """.env.example with `values` filled in (other lines as they are)."""
-    lines = []
+    """.env.example with `values` filled in; keys it does not set are appended."""
+    lines, seen = [], set()
     for line in ENV_EXAMPLE.read_text().splitlines():
         match = re.match(r"^([A-Z0-9_]+)=", line)
         if match and match.group(1) in values:
+            seen.add(match.group(1))
             line = f"{match.group(1)}={values[match.group(1)]}"
         lines.append(line)
+    lines += [f"{key}={value}" for key, value in values.items() if key not in seen]
     env_file = folder / ".env"
     env_file.write_text("\n".join(lines) + "\n")
     return env_file

@@ -97,10 +97,19 @@ def test_backend_media_goes_through_coturn(compose_config: dict[str, Any]) -> No
     assert env["RTC_ICE_RELAY_ONLY"] == "true"
     assert env["RTC_SERVER_TURN_URLS"] == "turn:coturn:3478"
     assert f"coturn:{private_ip}" in backend["extra_hosts"]
-    assert env["RTC_TURN_URLS"].split(",") == [
+    assert [url for url in env["RTC_TURN_URLS"].split(",") if url] == [
         f"turn:{public_ip}:3478?transport=udp",
         f"turn:{public_ip}:3478?transport=tcp",
     ]
+
+
+def test_extra_turn_urls_are_handed_to_browsers(compose_bin: str, tmp_path: Path) -> None:
+    extra = "turns:turn.example.test:5349?transport=tcp"
+    write_env(tmp_path, {**TEST_ENV, "TURN_EXTRA_URLS": extra})
+    result = run_compose(compose_bin, tmp_path, "config")
+    assert result.returncode == 0, result.stderr
+    env = environment(yaml.safe_load(result.stdout)["services"]["backend"])
+    assert env["RTC_TURN_URLS"].split(",")[-1] == extra
 
 
 def test_coturn_maps_its_public_address_and_allows_relay_to_relay(
@@ -147,5 +156,9 @@ def test_backend_settings_accept_the_compose_environment(compose_config: dict[st
     assert settings.ice_relay_only is True
     assert settings.effective_server_turn_urls == ["turn:coturn:3478"]
     assert settings.turn_secret.get_secret_value() == TEST_ENV["TURN_SECRET"]
+    assert settings.turn_urls == [
+        f"turn:{TEST_ENV['PUBLIC_IP']}:3478?transport=udp",
+        f"turn:{TEST_ENV['PUBLIC_IP']}:3478?transport=tcp",
+    ]
     assert settings.openai_api_key is None  # commented out in .env.example
     assert settings.languages  # defaults kept

@@ -30,6 +30,8 @@ SECRET = "loopbackTestSecret42"
 # maps one to the other and checks permissions against them.
 PUBLIC_IP = "198.51.100.7"
 PRIVATE_IP = "10.9.8.7"
+# Disjoint relay port windows for the coturn instances of one run.
+_RELAY_WINDOWS = iter(range(random.randrange(50000, 58000, 1000), 65000, 100))
 
 
 def rest_credentials(secret: str, lifetime_s: int = 3600) -> tuple[str, str]:
@@ -61,7 +63,7 @@ def start_turnserver(
     binary: str, workdir: Path, *extra: str
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    low = random.randrange(50000, 60000, 100)
+    low = next(_RELAY_WINDOWS)
     log = open(workdir / f"turnserver-{port}.log", "wb")  # noqa: SIM115 - kept open for the process
     proc = subprocess.Popen(
         [

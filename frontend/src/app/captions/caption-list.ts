@@ -32,7 +32,7 @@ const TIME = new Intl.DateTimeFormat(undefined, {
   template: `
     <div
       #scroller
-      class="h-full overflow-y-auto scroll-smooth px-4 py-6 sm:px-8"
+      class="h-full overflow-y-auto px-4 py-6 sm:px-8"
       data-testid="caption-list"
       [style.font-size.px]="preferences().textSize"
       (scroll)="onScroll()"
@@ -121,6 +121,7 @@ export class CaptionList {
 
   protected readonly lines = this.captions.lines;
   protected readonly following = signal(true);
+  private lastScrollTop = 0;
   protected readonly color = speakerColor;
 
   /** The newest live final, read out by screen readers (its translation when that arrives). */
@@ -139,6 +140,7 @@ export class CaptionList {
         if (this.following()) {
           const el = this.scroller().nativeElement;
           el.scrollTop = el.scrollHeight;
+          this.lastScrollTop = el.scrollTop;
         }
       },
     });
@@ -159,7 +161,11 @@ export class CaptionList {
 
   protected onScroll(): void {
     const el = this.scroller().nativeElement;
-    this.following.set(el.scrollHeight - el.scrollTop - el.clientHeight < FOLLOW_THRESHOLD_PX);
+    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < FOLLOW_THRESHOLD_PX;
+    // Only the user scrolls up; moving down (smooth jump, new lines) must not stop following.
+    if (atBottom) this.following.set(true);
+    else if (el.scrollTop < this.lastScrollTop) this.following.set(false);
+    this.lastScrollTop = el.scrollTop;
   }
 
   protected jumpToLive(): void {

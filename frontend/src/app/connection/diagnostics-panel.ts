@@ -21,9 +21,6 @@ const LATENCY_HELP =
   changeDetection: ChangeDetectionStrategy.OnPush,
   imports: [Icon],
   template: `
-    <h2 class="mb-2 flex items-center gap-2 text-xs font-semibold tracking-wide text-slate-500 uppercase">
-      <app-icon name="activity" [size]="14" /> Diagnostics
-    </h2>
     <dl class="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5 text-sm" data-testid="diagnostics">
       <dt class="text-slate-500">Connection</dt>
       <dd data-testid="diag-state">{{ session.state() }}</dd>

@@ -1,4 +1,5 @@
 import { IceServer } from '../protocol/protocol';
+import { alignExtensionIds } from './sdp';
 
 export interface MediaPeerOptions {
   iceServers: IceServer[];
@@ -12,7 +13,8 @@ export interface MediaPeerHandlers {
   channelOpen(): void;
   channelMessage(data: string): void;
   channelClosed(): void;
-  track(track: MediaStreamTrack, stream: MediaStream): void;
+  /** An incoming track; `mid` names its transceiver (see the `audio_tracks` message). */
+  track(track: MediaStreamTrack, mid: string | null, stream: MediaStream | null): void;
   connectionState(state: RTCPeerConnectionState): void;
 }
 
@@ -52,7 +54,7 @@ export class MediaPeer {
       handlers.candidate(event.candidate?.toJSON() ?? null, transceiver.mid),
     );
     this.pc.addEventListener('track', (event) =>
-      handlers.track(event.track, event.streams[0] ?? new MediaStream([event.track])),
+      handlers.track(event.track, event.transceiver.mid, event.streams[0] ?? null),
     );
     this.pc.addEventListener('connectionstatechange', () =>
       handlers.connectionState(this.pc.connectionState),
@@ -74,7 +76,8 @@ export class MediaPeer {
   /** Renegotiation started by the server; resolves to our answer. */
   answerOffer(sdp: string): Promise<string> {
     return this.enqueue(async () => {
-      await this.pc.setRemoteDescription({ type: 'offer', sdp });
+      const negotiated = this.pc.currentLocalDescription?.sdp ?? '';
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: alignExtensionIds(sdp, negotiated) });
       await this.pc.setLocalDescription(await this.pc.createAnswer());
       return this.pc.localDescription!.sdp;
     });
@@ -85,6 +88,16 @@ export class MediaPeer {
     if (this.sender && track && this.sender.track !== track) {
       await this.sender.replaceTrack(track);
     }
+  }
+
+  /** Ids of the incoming tracks the server still sends after the last negotiation. */
+  receivingTrackIds(): Set<string> {
+    return new Set(
+      this.pc
+        .getTransceivers()
+        .filter((t) => t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv')
+        .map((t) => t.receiver.track.id),
+    );
   }
 
   getStats(): Promise<RTCStatsReport> {

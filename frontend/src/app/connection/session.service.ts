@@ -181,8 +181,14 @@ export class SessionService {
       case 'offer': {
         const guard = this.guard();
         this.peer?.answerOffer(message.sdp).then(
-          guard((sdp: string) => this.socket?.send({ type: 'answer', sdp })),
-          guard(() => this.connectionLost('Renegotiation failed')),
+          guard((sdp: string) => {
+            this.socket?.send({ type: 'answer', sdp });
+            if (this.peer) this.room.keepAudio(this.peer.receivingTrackIds());
+          }),
+          guard((error: unknown) => {
+            console.warn('Could not answer the server’s offer:', error);
+            this.connectionLost('Renegotiation failed');
+          }),
         );
         break;
       }
@@ -206,6 +212,9 @@ export class SessionService {
         break;
       case 'caption_language':
         this.captionLanguage.set(message.language);
+        break;
+      case 'audio_tracks':
+        this.room.setAudioOwners(message.tracks);
         break;
       case 'notice':
         this.notifications.show(
@@ -265,8 +274,8 @@ export class SessionService {
         channelOpen: guard(() => this.channelOpened()),
         channelMessage: guard((data: string) => this.onChannelMessage(data)),
         channelClosed: guard(() => this.connectionLost('The caption channel closed')),
-        track: guard((track: MediaStreamTrack, stream: MediaStream) =>
-          this.room.addAudio(track, stream),
+        track: guard((track: MediaStreamTrack, mid: string | null, stream: MediaStream | null) =>
+          this.room.addAudio(track, mid, stream),
         ),
         connectionState: guard((state: RTCPeerConnectionState) => this.onPeerState(state)),
       },

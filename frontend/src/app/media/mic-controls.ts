@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
 import { SessionService } from '../connection/session.service';
 import { Icon } from '../ui/icon';
 import { LevelMeterBar } from '../ui/level-meter-bar';
@@ -29,11 +29,12 @@ import { MicrophoneService } from './microphone.service';
         [attr.aria-label]="mic.muted() ? 'Unmute microphone' : 'Mute microphone'"
         [attr.title]="mic.muted() ? 'Unmute microphone' : 'Mute microphone'"
         data-testid="mic-mute"
+        [style.box-shadow]="ring()"
         (click)="mic.setMuted(!mic.muted())"
       >
         <app-icon [name]="mic.muted() ? 'mic-off' : 'mic'" [size]="18" />
       </button>
-      <div class="w-12 sm:w-20">
+      <div class="hidden w-20 sm:block">
         <app-level-meter-bar [level]="mic.level()" [muted]="mic.muted()" />
       </div>
       <app-menu label="Microphone" icon="sliders" testId="mic-menu">
@@ -61,4 +62,8 @@ import { MicrophoneService } from './microphone.service';
 export class MicControls {
   protected readonly mic = inject(MicrophoneService);
   protected readonly session = inject(SessionService);
+  /** The input level as a ring around the mute button (the only meter on narrow screens). */
+  protected readonly ring = computed(() =>
+    this.mic.muted() ? 'none' : `0 0 0 ${(this.mic.level() * 6).toFixed(1)}px rgb(16 185 129 / 0.45)`,
+  );
 }

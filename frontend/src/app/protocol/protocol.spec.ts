@@ -102,6 +102,13 @@ describe('protocol: signaling messages', () => {
     expect(parseSignalingMessage(json({ type: 'pong' }))).toEqual({ ok: true, message: { type: 'pong' } });
   });
 
+  it('parses audio_tracks (whose voice arrives on which transceiver)', () => {
+    expect(parseSignalingMessage(json({ type: 'audio_tracks', tracks: [{ mid: '2', participant_id: 'p-2' }] }))).toEqual({
+      ok: true,
+      message: { type: 'audio_tracks', tracks: [{ mid: '2', participant_id: 'p-2' }] },
+    });
+  });
+
   it('parses participant_left with its reason', () => {
     const participant = { id: 'p-2', name: 'Bob', language: 'en', caption_language: 'en' };
     expect(parseSignalingMessage(json({ type: 'participant_left', participant, reason: 'failed' }))).toEqual({

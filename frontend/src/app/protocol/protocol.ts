@@ -96,6 +96,12 @@ export function validateJoin(request: JoinRequest): string | null {
 
 export type LeaveReason = 'left' | 'disconnected' | 'failed';
 
+/** Whose voice arrives on the transceiver with this `mid`. */
+export interface AudioTrackOwner {
+  mid: string;
+  participant_id: string;
+}
+
 export type SignalingMessage =
   | {
       type: 'joined';
@@ -112,6 +118,7 @@ export type SignalingMessage =
   | { type: 'participant_joined'; participant: Participant }
   | { type: 'participant_left'; participant: Participant; reason: LeaveReason }
   | { type: 'caption_language'; language: string | null }
+  | { type: 'audio_tracks'; tracks: AudioTrackOwner[] }
   | { type: 'notice'; code: string; message: string; language: string | null }
   | { type: 'error'; code: string; message: string }
   | { type: 'left' }
@@ -333,6 +340,11 @@ export function parseSignalingMessage(raw: string): ParseResult<SignalingMessage
       }
       case 'caption_language':
         return { type, language: f.nullableString('language') };
+      case 'audio_tracks':
+        return {
+          type,
+          tracks: f.list('tracks', (t) => ({ mid: t.string('mid'), participant_id: t.string('participant_id') })),
+        };
       case 'notice':
         return {
           type,

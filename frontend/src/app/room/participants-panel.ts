@@ -2,7 +2,7 @@ import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
 import { speakerColor } from '../captions/speaker-color';
 import { ConfigService } from '../shared/config.service';
 import { Icon } from '../ui/icon';
-import { RoomStore, audioKey } from './room-store';
+import { RoomStore } from './room-store';
 
 /** Everyone in the room, their languages, who is speaking, and per-person audio mute. */
 @Component({
@@ -41,7 +41,8 @@ import { RoomStore, audioKey } from './room-store';
               }
             </p>
             <p class="truncate text-xs text-slate-500">
-              speaks {{ config.nameOf(person.language) }} · reads {{ config.nameOf(person.caption_language) }}
+              speaks {{ person.language === 'auto' ? 'any language' : config.nameOf(person.language) }}
+              · reads {{ person.caption_language === null ? 'originals' : config.nameOf(person.caption_language) }}
             </p>
           </div>
           @if (speaking) {
@@ -52,14 +53,14 @@ import { RoomStore, audioKey } from './room-store';
             </span>
           }
           @if (audio) {
-            @let muted = room.mutedAudio().has(key(audio));
+            @let muted = room.mutedAudio().has(room.audioKey(audio));
             <button
               type="button"
               class="btn-ghost p-1.5"
               [attr.aria-pressed]="muted"
               [attr.aria-label]="(muted ? 'Unmute ' : 'Mute ') + person.name"
               [attr.title]="(muted ? 'Unmute ' : 'Mute ') + person.name"
-              (click)="room.toggleAudioMute(key(audio))"
+              (click)="room.toggleAudioMute(room.audioKey(audio))"
             >
               <app-icon [name]="muted ? 'volume-off' : 'volume'" [size]="16" />
             </button>
@@ -71,7 +72,7 @@ import { RoomStore, audioKey } from './room-store';
       <h3 class="mt-4 mb-1 text-xs font-semibold text-slate-500">Other room audio</h3>
       <ul class="flex flex-col gap-1">
         @for (audio of room.unmatchedAudio(); track audio.trackId; let i = $index) {
-          @let muted = room.mutedAudio().has(key(audio));
+          @let muted = room.mutedAudio().has(room.audioKey(audio));
           <li class="flex items-center justify-between rounded-xl px-2 py-1 text-sm">
             Audio {{ i + 1 }}
             <button
@@ -79,7 +80,7 @@ import { RoomStore, audioKey } from './room-store';
               class="btn-ghost p-1.5"
               [attr.aria-pressed]="muted"
               [attr.aria-label]="(muted ? 'Unmute' : 'Mute') + ' audio ' + (i + 1)"
-              (click)="room.toggleAudioMute(key(audio))"
+              (click)="room.toggleAudioMute(room.audioKey(audio))"
             >
               <app-icon [name]="muted ? 'volume-off' : 'volume'" [size]="16" />
             </button>
@@ -93,7 +94,6 @@ export class ParticipantsPanel {
   protected readonly room = inject(RoomStore);
   protected readonly config = inject(ConfigService);
   protected readonly color = speakerColor;
-  protected readonly key = audioKey;
 
   protected initials(name: string): string {
     const words = name.trim().split(/\s+/);

@@ -1,5 +1,5 @@
 import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
-import { RoomStore, audioKey } from './room-store';
+import { RoomStore } from './room-store';
 
 /** Plays every incoming track in its own <audio> element, honouring per-person mute. */
 @Component({
@@ -11,7 +11,7 @@ import { RoomStore, audioKey } from './room-store';
       <audio
         autoplay
         [srcObject]="audio.stream"
-        [muted]="room.playbackMuted() || room.mutedAudio().has(key(audio))"
+        [muted]="room.playbackMuted() || room.mutedAudio().has(room.audioKey(audio))"
         data-testid="remote-audio"
       ></audio>
     }
@@ -19,5 +19,4 @@ import { RoomStore, audioKey } from './room-store';
 })
 export class RemoteAudioPlayer {
   protected readonly room = inject(RoomStore);
-  protected readonly key = audioKey;
 }

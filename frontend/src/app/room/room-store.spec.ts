@@ -1,5 +1,5 @@
 import { ADA, BOB, speech } from '../testing/messages';
-import { RoomStore, audioKey } from './room-store';
+import { RoomStore } from './room-store';
 
 const ada = { ...ADA, language: 'en', caption_language: null };
 const bob = { ...BOB, language: 'de', caption_language: 'en' };
@@ -39,25 +39,34 @@ describe('RoomStore', () => {
     expect(room.applySpeech(speech(1, true, BOB))).toBeTrue();
   });
 
-  it('matches incoming audio to a participant by stream id, with its own playback stream', () => {
+  it('gives each incoming track its own playback stream, owned as the server says', () => {
     const track = fakeTrack();
-    const source = { id: BOB.id, addEventListener: () => undefined } as unknown as MediaStream;
-    room.addAudio(track, source);
+    room.addAudio(track, '2', null);
+    expect(room.unmatchedAudio().length).toBe(1);
+    room.setAudioOwners([{ mid: '2', participant_id: BOB.id }]);
     const audio = room.audioOf(BOB.id)!;
-    expect(audio.participantId).toBe(BOB.id);
     expect(audio.stream.getTracks()).toEqual([track]);
     expect(room.unmatchedAudio()).toEqual([]);
   });
 
-  it('keeps unknown audio playable and mutable by track', () => {
-    const track = fakeTrack();
-    const source = { id: 'random', addEventListener: () => undefined } as unknown as MediaStream;
-    room.addAudio(track, source);
-    const [audio] = room.unmatchedAudio();
-    room.toggleAudioMute(audioKey(audio));
-    expect(room.mutedAudio().has(track.id)).toBeTrue();
-    room.toggleAudioMute(audioKey(audio));
-    expect(room.mutedAudio().size).toBe(0);
+  it('mutes a participant by id, and unknown audio by track', () => {
+    const owned = fakeTrack();
+    const unknown = fakeTrack();
+    room.addAudio(owned, '1', null);
+    room.addAudio(unknown, '2', null);
+    room.setAudioOwners([{ mid: '1', participant_id: BOB.id }]);
+    for (const audio of room.remoteAudio()) room.toggleAudioMute(room.audioKey(audio));
+    expect([...room.mutedAudio()].sort()).toEqual([BOB.id, unknown.id].sort());
+    room.toggleAudioMute(BOB.id);
+    expect([...room.mutedAudio()]).toEqual([unknown.id]);
+  });
+
+  it('drops tracks the server no longer sends', () => {
+    const kept = fakeTrack();
+    room.addAudio(kept, '1', null);
+    room.addAudio(fakeTrack(), '2', null);
+    room.keepAudio(new Set([kept.id]));
+    expect(room.remoteAudio().map((a) => a.trackId)).toEqual([kept.id]);
   });
 });
 

@@ -1,17 +1,13 @@
 import { Injectable, computed, signal } from '@angular/core';
-import { Participant, SpeechMessage } from '../protocol/protocol';
+import { AudioTrackOwner, Participant, SpeechMessage } from '../protocol/protocol';
 
 /** An incoming audio track: another participant's voice, relayed by the server. */
 export interface RemoteAudio {
   trackId: string;
+  /** The transceiver it arrives on; the server says whose it is (`audio_tracks`). */
+  mid: string | null;
+  /** A stream holding only this track, for one <audio> element. */
   stream: MediaStream;
-  /** The participant whose id the server used as stream id, when it did. */
-  participantId: string | null;
-}
-
-/** The participant an audio belongs to, or the track itself when unknown. */
-export function audioKey(audio: RemoteAudio): string {
-  return audio.participantId ?? audio.trackId;
 }
 
 /** Who is in the room, who is speaking, and whose audio plays. */
@@ -20,6 +16,8 @@ export class RoomStore {
   readonly selfId = signal<string | null>(null);
   readonly participants = signal<Participant[]>([]);
   readonly remoteAudio = signal<RemoteAudio[]>([]);
+  /** Transceiver mid → participant id, from the server's `audio_tracks`. */
+  private readonly audioOwners = signal<ReadonlyMap<string, string>>(new Map());
   /** Audio the user muted locally, by `audioKey` (kept across reconnections). */
   readonly mutedAudio = signal<ReadonlySet<string>>(new Set());
   /** Mutes all incoming audio (e.g. to avoid echo without headphones). */
@@ -33,7 +31,7 @@ export class RoomStore {
   /** Audio tracks that could not be matched to a participant. */
   readonly unmatchedAudio = computed(() => {
     const ids = new Set(this.participants().map((p) => p.id));
-    return this.remoteAudio().filter((a) => a.participantId === null || !ids.has(a.participantId));
+    return this.remoteAudio().filter((a) => !ids.has(this.ownerOf(a) ?? ''));
   });
 
   setParticipants(participants: Participant[]): void {
@@ -73,24 +71,40 @@ export class RoomStore {
    * Adds an incoming track. Each gets a stream of its own for playback: a server may put all
    * relayed tracks in one stream, and one <audio> per track is what makes per-person mute work.
    */
-  addAudio(track: MediaStreamTrack, source: MediaStream): void {
-    const ids = new Set(this.participants().map((p) => p.id));
-    const participantId = ids.has(source.id) ? source.id : ids.has(track.id) ? track.id : null;
-    const audio: RemoteAudio = { trackId: track.id, stream: new MediaStream([track]), participantId };
+  addAudio(track: MediaStreamTrack, mid: string | null, source: MediaStream | null): void {
+    const audio: RemoteAudio = { trackId: track.id, mid, stream: new MediaStream([track]) };
     this.remoteAudio.update((list) => [...list.filter((a) => a.trackId !== track.id), audio]);
     const drop = () => this.removeAudio(track.id);
     track.addEventListener('ended', drop);
-    source.addEventListener('removetrack', (e) => {
+    source?.addEventListener('removetrack', (e) => {
       if (e.track === track) drop();
     });
+  }
+
+  /** Keeps only the tracks the server still sends (after a renegotiation). */
+  keepAudio(trackIds: ReadonlySet<string>): void {
+    this.remoteAudio.update((list) => list.filter((a) => trackIds.has(a.trackId)));
   }
 
   removeAudio(trackId: string): void {
     this.remoteAudio.update((list) => list.filter((a) => a.trackId !== trackId));
   }
 
+  setAudioOwners(tracks: AudioTrackOwner[]): void {
+    this.audioOwners.set(new Map(tracks.map((t) => [t.mid, t.participant_id])));
+  }
+
+  ownerOf(audio: RemoteAudio): string | null {
+    return audio.mid === null ? null : (this.audioOwners().get(audio.mid) ?? null);
+  }
+
+  /** The participant an audio belongs to, or the track itself when unknown. */
+  audioKey(audio: RemoteAudio): string {
+    return this.ownerOf(audio) ?? audio.trackId;
+  }
+
   audioOf(participantId: string): RemoteAudio | undefined {
-    return this.remoteAudio().find((a) => a.participantId === participantId);
+    return this.remoteAudio().find((a) => this.ownerOf(a) === participantId);
   }
 
   toggleAudioMute(key: string): void {
@@ -104,6 +118,7 @@ export class RoomStore {
   /** Forgets the media of a connection that ended; the participants stay until rejoined. */
   clearMedia(): void {
     this.remoteAudio.set([]);
+    this.audioOwners.set(new Map());
     this.beginChannel();
   }
 

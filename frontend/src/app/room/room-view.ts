@@ -70,9 +70,4 @@ export class RoomView {
     this.prefs.update({ captionLanguage: language });
     this.session.setCaptionLanguage(language);
   }
-
-  protected toggleDiagnostics(): void {
-    this.showDiagnostics.update((shown) => !shown);
-    if (this.showDiagnostics()) this.sidebarOpen.set(true);
-  }
 }

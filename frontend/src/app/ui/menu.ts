@@ -25,7 +25,7 @@ import { Icon, IconName } from './icon';
     >
       <app-icon [name]="icon()" />
       <span class="hidden md:inline">{{ label() }}</span>
-      <app-icon name="chevron-down" [size]="14" class="hidden opacity-60 md:inline-flex" />
+      <span class="hidden opacity-60 md:inline-flex"><app-icon name="chevron-down" [size]="14" /></span>
     </button>
     <div
       role="menu"

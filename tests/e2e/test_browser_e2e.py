@@ -1,0 +1,149 @@
+"""The web app end to end: two real Chromium browsers, real speech, the real backend.
+
+A speaker's fake microphone plays the JFK recording; a listen-only listener reads German
+captions. The browsers are driven by `frontend/e2e/captions.e2e.mjs` (playwright-core with
+the system Chromium); this test prepares the audio, starts the servers and checks the result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import jiwer
+import pytest
+
+from tests.servers import OUTPUT, BackendProcess, FakeOpenAI, fake_translation, start_backend
+
+ROOT = Path(__file__).resolve().parents[2]
+FRONTEND = ROOT / "frontend"
+APP_INDEX = FRONTEND / "dist" / "captions" / "browser" / "index.html"
+E2E_SCRIPT = FRONTEND / "e2e" / "captions.e2e.mjs"
+JFK = ROOT.parent / "shared" / "testdata" / "jfk.flac"
+REFERENCE = (
+    "And so my fellow Americans, ask not what your country can do for you, "
+    "ask what you can do for your country."
+)
+LISTENER_LANGUAGE = "de"
+SAMPLE_RATE = 48_000
+# Chromium starts the file when getUserMedia opens, before WebRTC connects; the trailing
+# silence lets the server's end-of-speech detection close the last utterance.
+PADDING_S = 3.0
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not APP_INDEX.is_file() and not os.environ.get("CI"),
+        reason="web app not built (make frontend-build)",
+    ),
+]
+
+
+def normalized_wer(reference: str, hypothesis: str) -> float:
+    transform = jiwer.Compose(
+        [
+            jiwer.ToLowerCase(),
+            jiwer.RemovePunctuation(),
+            jiwer.RemoveMultipleSpaces(),
+            jiwer.Strip(),
+            jiwer.ReduceToListOfListOfWords(),
+        ]
+    )
+    return float(
+        jiwer.wer(
+            reference, hypothesis, reference_transform=transform, hypothesis_transform=transform
+        )
+    )
+
+
+def write_fake_microphone(source: Path, target: Path) -> None:
+    """Source audio as 48 kHz mono 16-bit WAV with silence before and after."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    pcm = bytearray()
+    with av.open(str(source)) as container:
+        for frame in container.decode(audio=0):
+            for out in resampler.resample(frame):
+                pcm += out.to_ndarray().tobytes()
+    for out in resampler.resample(None):
+        pcm += out.to_ndarray().tobytes()
+    silence = bytes(int(SAMPLE_RATE * PADDING_S) * 2)
+    with wave.open(str(target), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(silence + bytes(pcm) + silence)
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[BackendProcess]:
+    with (
+        FakeOpenAI() as openai_server,
+        start_backend(
+            env={
+                "RTC_TRANSLATOR": "openai",
+                "RTC_OPENAI_BASE_URL": openai_server.base_url,
+                "RTC_OPENAI_API_KEY": "test",
+            }
+        ) as backend,
+    ):
+        yield backend
+
+
+def run_browsers(base_url: str, wav: Path, out_dir: Path) -> dict[str, Any]:
+    node = shutil.which("node")
+    assert node, "Node.js is required for the browser test"
+    assert (FRONTEND / "node_modules" / "playwright-core").is_dir(), (
+        "frontend dependencies missing: run `make frontend-install`"
+    )
+    completed = subprocess.run(
+        [node, str(E2E_SCRIPT)],
+        cwd=FRONTEND,
+        env={
+            **os.environ,
+            "BASE_URL": base_url,
+            "FAKE_MIC_WAV": str(wav),
+            "OUT_DIR": str(out_dir),
+            "ROOM": "browser-e2e",
+            "LISTENER_CAPTION_LANGUAGE": LISTENER_LANGUAGE,
+        },
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    lines = completed.stdout.strip().splitlines()
+    assert completed.returncode == 0 and lines, (
+        f"browser script failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}"
+    )
+    return dict(json.loads(lines[-1]))
+
+
+def test_speaker_and_listener_see_live_captions_in_the_browser(
+    servers: BackendProcess, tmp_path: Path
+) -> None:
+    wav = tmp_path / "jfk-48k.wav"
+    write_fake_microphone(JFK, wav)
+    out_dir = OUTPUT / "browser-e2e"
+    shutil.rmtree(out_dir, ignore_errors=True)
+
+    result = run_browsers(servers.base_url, wav, out_dir)
+
+    speaker = result["speaker_captions"]
+    assert normalized_wer(REFERENCE, speaker) <= 0.2, f"speaker saw: {speaker!r}"
+    assert result["listener_captions"] == speaker
+    # The fake translation server answers "[de] <source text>" for each caption.
+    translations = result["listener_translations"]
+    assert translations.startswith(fake_translation(LISTENER_LANGUAGE, "")), translations
+    untagged = re.sub(rf"\[{LISTENER_LANGUAGE}\]\s*", "", translations)
+    assert normalized_wer(speaker, untagged) == 0, f"listener translations: {translations!r}"
+    assert result["console_errors"] == []
+    for screenshot in result["screenshots"]:
+        assert Path(screenshot).stat().st_size > 0, screenshot
+    assert len(result["screenshots"]) == 2
