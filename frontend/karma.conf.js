@@ -3,7 +3,11 @@ module.exports = function (config) {
   config.set({
     basePath: '',
     frameworks: ['jasmine'],
-    plugins: [require('karma-jasmine'), require('karma-chrome-launcher'), require('karma-coverage')],
+    plugins: [
+      require('karma-jasmine'),
+      require('karma-chrome-launcher'),
+      require('karma-coverage'),
+    ],
     client: { jasmine: { random: true } },
     coverageReporter: {
       dir: require('path').join(__dirname, './coverage/captions'),

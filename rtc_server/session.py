@@ -169,18 +169,19 @@ class Session:
         pc.on("connectionstatechange", self._on_connection_state)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(message.sdp, "offer"))
-            room.audio.add_listener(self)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as error:
+            log.warning("%s: offer refused", self.participant_id, exc_info=True)
             self._pc = None
             room.audio.remove(self.participant_id)
             await pc.close()
             metrics.PEER_CONNECTIONS.dec()
             raise ProtocolError("bad_sdp", f"the offer could not be applied: {error}") from None
         self._send(server_message("answer", sdp=pc.localDescription.sdp))
-        self._announce_audio_tracks()
-        if self._negotiation_needed:
-            self._spawn(self._renegotiate())
+        # Others' audio comes after the answer, through a server offer: an answer cannot add
+        # transceivers the client did not offer.
+        room.audio.add_listener(self)
+        self._spawn(self._require_connection(self._rt.settings.ice_connect_timeout_s))
 
     async def _candidate(self, message: Candidate) -> None:
         self._membership()
@@ -305,14 +306,21 @@ class Session:
 
     async def _on_connection_state(self) -> None:
         if self._pc is not None and self._pc.connectionState == "failed":
-            self._send(
-                server_message(
-                    "error",
-                    code="connection_failed",
-                    message="the media connection failed (ICE); join again to retry",
-                )
+            await self._fail_connection("the media connection failed (ICE); join again to retry")
+
+    async def _require_connection(self, timeout_s: float) -> None:
+        """ICE can wait forever for candidates that never come (say, TURN refused the
+        client's credentials): give up with a clear error instead of hanging."""
+        await asyncio.sleep(timeout_s)
+        if self._pc is not None and self._pc.connectionState != "connected":
+            await self._fail_connection(
+                f"no media connection after {timeout_s:.0f} s; if you force relay, "
+                "check that the TURN server is reachable and accepts your credentials"
             )
-            await self.close("failed")
+
+    async def _fail_connection(self, message: str) -> None:
+        self._send(server_message("error", code="connection_failed", message=message))
+        self._spawn(self.close("failed"))
 
     # Teardown
 

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     turn_secret: SecretStr | None = Field(None, description="coturn static-auth-secret.")
     turn_ttl_s: int = Field(6 * 3600, ge=60, description="Lifetime of TURN credentials.")
     ice_relay_only: bool = Field(False, description="Server peers use TURN relay candidates only.")
+    ice_connect_timeout_s: float = Field(
+        30.0, gt=0.0, description="Give up on a peer whose media has not connected by then."
+    )
     ice_host_addresses: UrlList = Field(
         default_factory=list,
         description="Local addresses offered as host candidates (default: every interface).",

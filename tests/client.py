@@ -142,7 +142,10 @@ class Peer:
             if message.type is aiohttp.WSMsgType.TEXT:
                 data = json.loads(message.data)
                 self.signals.append(Received(data, time.monotonic()))
-                if data["type"] == "offer" and self.pc is not None:
+                # Applied here, in arrival order: a server offer may follow its answer at once.
+                if data["type"] == "answer" and self.pc is not None:
+                    await self.pc.setRemoteDescription(RTCSessionDescription(data["sdp"], "answer"))
+                elif data["type"] == "offer" and self.pc is not None:
                     await self._answer_renegotiation(data["sdp"])
                 elif data["type"] == "audio_tracks":
                     self._mids = {t["mid"]: t["participant_id"] for t in data["tracks"]}
@@ -231,10 +234,12 @@ class Peer:
         reply = await self.wait_for(
             lambda: self.signal("answer", start) or self.signal("error", start), timeout
         )
-        if reply["type"] == "error":
+        if reply["type"] == "answer":
+            reply = await self.wait_for(
+                lambda: opened.is_set() or self.signal("error", start), timeout
+            )
+        if isinstance(reply, dict) and reply["type"] == "error":
             raise ConnectionError(f"{reply['code']}: {reply['message']}")
-        await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
-        await asyncio.wait_for(opened.wait(), timeout)
 
     async def _answer_renegotiation(self, sdp: str) -> None:
         assert self.pc is not None

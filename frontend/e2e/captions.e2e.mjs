@@ -62,7 +62,7 @@ function wavSeconds(file) {
     fail(`${file} is not a WAV file`);
   }
   let byteRate = 0;
-  for (let offset = 12; offset + 8 <= wav.length; ) {
+  for (let offset = 12; offset + 8 <= wav.length;) {
     const id = wav.toString('ascii', offset, offset + 4);
     const size = wav.readUInt32LE(offset + 4);
     if (id === 'fmt ') byteRate = wav.readUInt32LE(offset + 16);
@@ -95,18 +95,24 @@ async function openPage(browser, role, consoleErrors) {
 async function join(page, { name, language, captionLanguage, listenOnly }) {
   await page.getByTestId('join-name').fill(name);
   // Languages come from /api/config; wait until the options are there.
-  await page.locator(`[data-testid="join-caption-language"] option[value="${captionLanguage}"]`).waitFor({ state: 'attached' });
+  await page
+    .locator(`[data-testid="join-caption-language"] option[value="${captionLanguage}"]`)
+    .waitFor({ state: 'attached' });
   await page.getByTestId('join-language').selectOption(language);
   await page.getByTestId('join-caption-language').selectOption(captionLanguage);
   await page.getByTestId(listenOnly ? 'join-listen-only' : 'join-speak').click();
   await page.getByTestId('join-submit').click();
-  await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: 20_000 });
+  await page
+    .locator('[data-testid="connection-state"][data-state="connected"]')
+    .waitFor({ timeout: 20_000 });
 }
 
 /** What a page shows right now: final originals, final translations, and open partials. */
 async function snapshot(page) {
   return page.evaluate(() => {
-    const finals = [...document.querySelectorAll('[data-testid="caption-line"][data-final="true"]')];
+    const finals = [
+      ...document.querySelectorAll('[data-testid="caption-line"][data-final="true"]'),
+    ];
     const textOf = (el) => (el?.textContent ?? '').trim();
     return {
       finals: finals.map((line) => textOf(line.querySelector('[data-testid="caption-original"]'))),
@@ -114,7 +120,8 @@ async function snapshot(page) {
         .map((line) => line.querySelector('[data-testid="caption-translation"][data-final="true"]'))
         .filter((el) => el !== null)
         .map(textOf),
-      partials: document.querySelectorAll('[data-testid="caption-line"][data-final="false"]').length,
+      partials: document.querySelectorAll('[data-testid="caption-line"][data-final="false"]')
+        .length,
       state: document.querySelector('[data-testid="connection-state"]')?.getAttribute('data-state'),
     };
   });
@@ -146,10 +153,20 @@ try {
   const speaker = await openPage(speakerBrowser, 'speaker', consoleErrors);
 
   log(`room ${ROOM}: listener joins (captions in ${LISTENER_CAPTION_LANGUAGE})`);
-  await join(listener, { name: 'Listener', language: 'auto', captionLanguage: LISTENER_CAPTION_LANGUAGE, listenOnly: true });
+  await join(listener, {
+    name: 'Listener',
+    language: 'auto',
+    captionLanguage: LISTENER_CAPTION_LANGUAGE,
+    listenOnly: true,
+  });
   log(`speaker joins; the microphone plays ${audioSeconds.toFixed(1)} s of audio`);
   const speakerJoinedAt = Date.now();
-  await join(speaker, { name: 'Speaker', language: SPEAKER_LANGUAGE, captionLanguage: SPEAKER_LANGUAGE, listenOnly: false });
+  await join(speaker, {
+    name: 'Speaker',
+    language: SPEAKER_LANGUAGE,
+    captionLanguage: SPEAKER_LANGUAGE,
+    listenOnly: false,
+  });
 
   const deadline = speakerJoinedAt + TIMEOUT_MS;
   let last = '';
@@ -161,10 +178,17 @@ try {
     if (key !== last) {
       last = key;
       stableSince = Date.now();
-      log(`speaker ${views.speaker.finals.length} final(s), ${views.speaker.partials} partial(s); listener ${views.listener.finals.length} final(s), ${views.listener.translations.length} translation(s)`);
+      log(
+        `speaker ${views.speaker.finals.length} final(s), ${views.speaker.partials} partial(s); listener ${views.listener.finals.length} final(s), ${views.listener.translations.length} translation(s)`,
+      );
     }
     const audioOver = Date.now() - speakerJoinedAt > audioSeconds * 1000;
-    if (audioOver && isComplete(views.speaker, views.listener) && Date.now() - stableSince >= SETTLE_MS) break;
+    if (
+      audioOver &&
+      isComplete(views.speaker, views.listener) &&
+      Date.now() - stableSince >= SETTLE_MS
+    )
+      break;
     if (Date.now() > deadline) {
       timedOut = true;
       break;
@@ -173,12 +197,22 @@ try {
   }
 
   const screenshots = [];
-  for (const [role, page] of [['speaker', speaker], ['listener', listener]]) {
+  for (const [role, page] of [
+    ['speaker', speaker],
+    ['listener', listener],
+  ]) {
     const file = path.join(OUT_DIR, `${role}.png`);
     await page.screenshot({ path: file, fullPage: true });
     screenshots.push(file);
   }
-  await Promise.all([speaker, listener].map((page) => page.getByTestId('leave').click().catch(() => undefined)));
+  await Promise.all(
+    [speaker, listener].map((page) =>
+      page
+        .getByTestId('leave')
+        .click()
+        .catch(() => undefined),
+    ),
+  );
 
   result = {
     speaker_captions: views.speaker.finals.join(' '),

@@ -9,97 +9,25 @@ only as data: no packet leaves this machine.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
-import random
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from aioice import stun
 from aioice.turn import TurnClientUdpProtocol, create_turn_endpoint
-from nginx_proxy import REPO_ROOT, free_port
 
-TURN_CONF = REPO_ROOT / "turn" / "turnserver.conf"
+from rtc_server.ice import turn_credentials
+from tests.turn_server import start_turnserver, stop
+
 SECRET = "loopbackTestSecret42"
 # Stand-ins for .env's PUBLIC_IP / PRIVATE_IP. Neither is contacted: coturn only
 # maps one to the other and checks permissions against them.
 PUBLIC_IP = "198.51.100.7"
 PRIVATE_IP = "10.9.8.7"
-# Disjoint relay port windows for the coturn instances of one run.
-_RELAY_WINDOWS = iter(range(random.randrange(50000, 58000, 1000), 65000, 100))
 
 
 def rest_credentials(secret: str, lifetime_s: int = 3600) -> tuple[str, str]:
-    """TURN REST API credentials, as the backend mints them."""
-    username = f"{int(time.time()) + lifetime_s}:test"
-    digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
-    return username, base64.b64encode(digest).decode()
-
-
-def _wait_for_udp_listener(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    """Poll with STUN binding requests until coturn answers."""
-    request = bytes(stun.Message(stun.Method.BINDING, stun.Class.REQUEST))
-    deadline = time.monotonic() + timeout
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(0.2)
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"turnserver exited with {proc.returncode}")
-            sock.sendto(request, ("127.0.0.1", port))
-            try:
-                sock.recvfrom(2048)
-                return
-            except OSError:
-                continue
-    raise TimeoutError("turnserver did not answer STUN")
-
-
-def start_turnserver(
-    binary: str, workdir: Path, *extra: str
-) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    low = next(_RELAY_WINDOWS)
-    log = open(workdir / f"turnserver-{port}.log", "wb")  # noqa: SIM115 - kept open for the process
-    proc = subprocess.Popen(
-        [
-            binary,
-            "-c",
-            str(TURN_CONF),
-            # What docker-compose.yml adds, with loopback for the host's addresses.
-            f"--static-auth-secret={SECRET}",
-            "--realm=captions.test",
-            f"--listening-port={port}",
-            "--listening-ip=127.0.0.1",
-            "--relay-ip=127.0.0.1",
-            f"--min-port={low}",
-            f"--max-port={low + 50}",
-            f"--pidfile={workdir / f'turnserver-{port}.pid'}",
-            *extra,
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_for_udp_listener(port, proc, timeout=10)
-    except Exception:
-        proc.terminate()
-        proc.wait(timeout=5)
-        raise
-    return proc, port
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
+    """TURN REST API credentials, minted exactly as the backend mints them."""
+    return turn_credentials(secret, "test", lifetime_s)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +37,7 @@ def production_turn(turnserver_bin: str, tmp_path_factory: pytest.TempPathFactor
     proc, port = start_turnserver(
         turnserver_bin,
         workdir,
+        SECRET,
         f"--external-ip={PUBLIC_IP}/{PRIVATE_IP}",
         f"--allowed-peer-ip={PRIVATE_IP}",
     )
@@ -129,6 +58,7 @@ def loopback_turn(turnserver_bin: str, tmp_path_factory: pytest.TempPathFactory)
     proc, port = start_turnserver(
         turnserver_bin,
         workdir,
+        SECRET,
         f"--external-ip={PUBLIC_IP}/127.0.0.1",
         "--allowed-peer-ip=127.0.0.1",
         "--allow-loopback-peers",

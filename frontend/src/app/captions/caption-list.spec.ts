@@ -31,7 +31,9 @@ describe('CaptionList', () => {
     await fixture.whenStable();
     const [partial] = lines();
     expect(partial.dataset['final']).toBe('false');
-    expect(partial.querySelector('[data-testid="caption-original"]')!.classList).toContain('provisional');
+    expect(partial.querySelector('[data-testid="caption-original"]')!.classList).toContain(
+      'provisional',
+    );
 
     store.apply(caption({ seq: 2, text: 'Ask not.', final: true }));
     await fixture.whenStable();
@@ -80,10 +82,13 @@ describe('CaptionList', () => {
   });
 
   it('stops following when scrolled up and jumps back to live', async () => {
-    for (let i = 1; i <= 30; i++) store.apply(caption({ id: `c${i}`, seq: i, text: `line ${i}`, final: true }));
+    for (let i = 1; i <= 30; i++)
+      store.apply(caption({ id: `c${i}`, seq: i, text: `line ${i}`, final: true }));
     await fixture.whenStable();
     const scroller = element.querySelector<HTMLElement>('[data-testid="caption-list"]')!;
-    expect(scroller.scrollTop + scroller.clientHeight).toBeGreaterThanOrEqual(scroller.scrollHeight - 2);
+    expect(scroller.scrollTop + scroller.clientHeight).toBeGreaterThanOrEqual(
+      scroller.scrollHeight - 2,
+    );
 
     scroller.scrollTop = 0;
     scroller.dispatchEvent(new Event('scroll'));

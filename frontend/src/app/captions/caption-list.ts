@@ -38,37 +38,55 @@ const TIME = new Intl.DateTimeFormat(undefined, {
       (scroll)="onScroll()"
     >
       @if (lines().length === 0) {
-        <div class="flex h-full flex-col items-center justify-center gap-3 text-center text-slate-500">
+        <div
+          class="flex h-full flex-col items-center justify-center gap-3 text-center text-slate-500"
+        >
           <app-icon name="captions" [size]="40" class="text-slate-300 dark:text-slate-700" />
           <p class="text-base font-medium">Captions appear here as people speak.</p>
-          <p class="max-w-sm text-sm">Invite others with the link at the top; each person reads in the language they choose.</p>
+          <p class="max-w-sm text-sm">
+            Invite others with the link at the top; each person reads in the language they choose.
+          </p>
         </div>
       } @else {
         <ol class="mx-auto flex max-w-4xl flex-col gap-[0.9em]">
           @for (line of lines(); track line.id) {
             <li
-              class="group"
               data-testid="caption-line"
               [attr.data-final]="line.final"
               [attr.data-caption-id]="line.id"
             >
-              <div class="mb-[0.15em] flex items-baseline gap-2 text-[max(0.6em,12px)] leading-tight">
-                <span class="font-semibold" [class]="color(line.speaker.id).text" data-testid="caption-speaker">
+              <div
+                class="mb-[0.15em] flex items-baseline gap-2 text-[max(0.6em,12px)] leading-tight"
+              >
+                <span
+                  class="font-semibold"
+                  [class]="color(line.speaker.id).text"
+                  data-testid="caption-speaker"
+                >
                   {{ line.speaker.name }}
                 </span>
                 <time
                   class="tabular-nums text-slate-400 dark:text-slate-500"
                   [attr.datetime]="iso(line.startedAt)"
-                  [attr.title]="line.history ? 'Spoken before you joined; time is approximate' : null"
-                >{{ time(line.startedAt) }}</time>
-                <span class="rounded bg-slate-200/70 px-1 text-[0.85em] font-medium uppercase text-slate-500 dark:bg-slate-800 dark:text-slate-400">
+                  [attr.title]="
+                    line.history ? 'Spoken before you joined; time is approximate' : null
+                  "
+                  >{{ time(line.startedAt) }}</time
+                >
+                <span
+                  class="rounded bg-slate-200/70 px-1 text-[0.85em] font-medium uppercase text-slate-500 dark:bg-slate-800 dark:text-slate-400"
+                >
                   {{ line.language }}
                 </span>
                 @if (!line.final) {
                   <span class="inline-flex items-end gap-0.5" aria-hidden="true">
                     <span class="h-2 w-0.5 animate-speaking rounded bg-slate-400"></span>
-                    <span class="h-2 w-0.5 animate-speaking rounded bg-slate-400 [animation-delay:150ms]"></span>
-                    <span class="h-2 w-0.5 animate-speaking rounded bg-slate-400 [animation-delay:300ms]"></span>
+                    <span
+                      class="h-2 w-0.5 animate-speaking rounded bg-slate-400 [animation-delay:150ms]"
+                    ></span>
+                    <span
+                      class="h-2 w-0.5 animate-speaking rounded bg-slate-400 [animation-delay:300ms]"
+                    ></span>
                   </span>
                 }
               </div>
@@ -77,8 +95,11 @@ const TIME = new Intl.DateTimeFormat(undefined, {
                   class="leading-snug"
                   [class.provisional]="!line.final"
                   data-testid="caption-original"
-                  [attr.title]="showTranslation(line) ? null : line.translation?.text ?? null"
-                >{{ line.text }}</p>
+                  [attr.lang]="line.language"
+                  [attr.title]="showTranslation(line) ? null : (line.translation?.text ?? null)"
+                >
+                  {{ line.text }}
+                </p>
               }
               @if (showTranslation(line) && line.translation; as translation) {
                 <p
@@ -89,7 +110,9 @@ const TIME = new Intl.DateTimeFormat(undefined, {
                   [attr.data-final]="translation.final"
                   [attr.lang]="translation.language"
                   [attr.title]="showOriginal(line) ? null : line.text"
-                >{{ translation.text }}</p>
+                >
+                  {{ translation.text }}
+                </p>
               }
             </li>
           }

@@ -73,7 +73,9 @@ describe('CaptionStore', () => {
   describe('split messages', () => {
     it('shows a split final only once all parts are in, joined in part order', () => {
       store.apply(caption({ seq: 1, text: 'ask not' }));
-      store.apply(caption({ seq: 3, final: true, part: 1, parts: 2, text: 'country can do for you' }));
+      store.apply(
+        caption({ seq: 3, final: true, part: 1, parts: 2, text: 'country can do for you' }),
+      );
       expect(texts()).toEqual(['ask not…']);
       store.apply(caption({ seq: 2, final: true, part: 0, parts: 2, text: 'ask not what your ' }));
       expect(texts()).toEqual(['ask not what your country can do for you']);
@@ -108,7 +110,11 @@ describe('CaptionStore', () => {
       store.apply(translation({ seq: 2, final: false, text: 'Fragt' }));
       expect(store.lines()[0].translation).toEqual({ language: 'de', text: 'Fragt', final: false });
       store.apply(translation({ seq: 3, final: true, text: 'Fragt nicht.' }));
-      expect(store.lines()[0].translation).toEqual({ language: 'de', text: 'Fragt nicht.', final: true });
+      expect(store.lines()[0].translation).toEqual({
+        language: 'de',
+        text: 'Fragt nicht.',
+        final: true,
+      });
     });
 
     it('drops stale translation partials and anything after the final', () => {
@@ -131,7 +137,11 @@ describe('CaptionStore', () => {
       store.apply(caption({ seq: 1, final: true }));
       store.apply(translation({ seq: 2, text: 'hallo' }));
       store.apply(translation({ seq: 3, text: 'bonjour', language: 'fr' }));
-      expect(store.lines()[0].translation).toEqual({ language: 'fr', text: 'bonjour', final: true });
+      expect(store.lines()[0].translation).toEqual({
+        language: 'fr',
+        text: 'bonjour',
+        final: true,
+      });
     });
   });
 

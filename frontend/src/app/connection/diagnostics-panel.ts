@@ -42,7 +42,12 @@ const LATENCY_HELP =
       </dd>
       <dt class="flex items-center gap-1 text-slate-500">
         Caption delay
-        <span class="cursor-help text-slate-400" [attr.title]="latencyHelp" tabindex="0" [attr.aria-label]="latencyHelp">
+        <span
+          class="cursor-help text-slate-400"
+          [attr.title]="latencyHelp"
+          tabindex="0"
+          [attr.aria-label]="latencyHelp"
+        >
           <app-icon name="info" [size]="14" />
         </span>
       </dt>
@@ -67,7 +72,9 @@ export class DiagnosticsPanel {
     const stats = this.stats();
     if (!stats?.localCandidateType) return '—';
     const relayed = stats.localCandidateType === 'relay' || stats.remoteCandidateType === 'relay';
-    const kind = relayed ? ROUTE['relay'] : (ROUTE[stats.localCandidateType] ?? stats.localCandidateType);
+    const kind = relayed
+      ? ROUTE['relay']
+      : (ROUTE[stats.localCandidateType] ?? stats.localCandidateType);
     const transport = stats.relayProtocol ?? stats.protocol;
     return transport ? `${kind}, ${transport.toUpperCase()}` : kind;
   });

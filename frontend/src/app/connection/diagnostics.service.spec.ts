@@ -19,7 +19,11 @@ describe('DiagnosticsService caption latency', () => {
   });
 
   it('reports the median of recent samples', () => {
-    for (const [end, final] of [[0, 300], [1000, 1900], [2000, 2500]]) {
+    for (const [end, final] of [
+      [0, 300],
+      [1000, 1900],
+      [2000, 2500],
+    ]) {
       diagnostics.recordSpeech('p-1', false, end);
       diagnostics.recordFinal('p-1', final);
     }

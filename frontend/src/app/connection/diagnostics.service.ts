@@ -43,6 +43,7 @@ export class DiagnosticsService {
     this.stats.set(null);
     this.iceState.set(null);
     this.signalingRoundTripMs.set(null);
+    this.latencies.set([]);
     this.speechEndedAt.clear();
   }
 }

@@ -77,7 +77,10 @@ export class MediaPeer {
   answerOffer(sdp: string): Promise<string> {
     return this.enqueue(async () => {
       const negotiated = this.pc.currentLocalDescription?.sdp ?? '';
-      await this.pc.setRemoteDescription({ type: 'offer', sdp: alignExtensionIds(sdp, negotiated) });
+      await this.pc.setRemoteDescription({
+        type: 'offer',
+        sdp: alignExtensionIds(sdp, negotiated),
+      });
       await this.pc.setLocalDescription(await this.pc.createAnswer());
       return this.pc.localDescription!.sdp;
     });

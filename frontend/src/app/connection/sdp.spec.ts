@@ -1,6 +1,7 @@
 import { alignExtensionIds } from './sdp';
 
-const sdp = (...lines: string[]) => ['v=0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', ...lines, ''].join('\r\n');
+const sdp = (...lines: string[]) =>
+  ['v=0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', ...lines, ''].join('\r\n');
 
 describe('alignExtensionIds', () => {
   const negotiated = sdp(

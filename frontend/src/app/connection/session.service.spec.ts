@@ -138,13 +138,21 @@ describe('SessionService', () => {
       code: 'translation_paused',
       message: 'Translation is paused.',
     });
-    FakeWebSocket.latest.receive({ type: 'error', code: 'bad_candidate', message: 'Bad candidate.' });
+    FakeWebSocket.latest.receive({
+      type: 'error',
+      code: 'bad_candidate',
+      message: 'Bad candidate.',
+    });
     expect(notifications.toasts().map((t) => [t.kind, t.text])).toEqual([
       ['info', 'Bob joined'],
       ['warning', 'Translation is paused.'],
       ['error', 'Bad candidate.'],
     ]);
-    expect(TestBed.inject(RoomStore).participants().map((p) => p.id)).toEqual([ADA.id, BOB.id]);
+    expect(
+      TestBed.inject(RoomStore)
+        .participants()
+        .map((p) => p.id),
+    ).toEqual([ADA.id, BOB.id]);
   });
 
   it('changes the caption language and takes the server’s confirmation', () => {

@@ -34,6 +34,8 @@ const RETRY_MAX_MS = 30_000;
 const MAX_RETRIES = 10;
 const STATS_INTERVAL_MS = 2_000;
 const LEAVE_GRACE_MS = 1_000;
+/** Backoff starts over only after a connection held this long, not on every brief success. */
+const STABLE_AFTER_MS = 15_000;
 
 /** Answers to `join` that would only repeat if the same join were retried. */
 const JOIN_ERRORS = new Set(['room_full', 'unsupported_version', 'bad_message', 'already_joined']);
@@ -138,7 +140,10 @@ export class SessionService {
       lost: guard((reason: string) => this.connectionLost(reason)),
       roundTrip: guard((ms: number) => this.diagnostics.signalingRoundTripMs.set(ms)),
     });
-    this.after(CONNECT_TIMEOUT_MS, guard(() => this.connectionLost('Connecting took too long')));
+    this.after(
+      CONNECT_TIMEOUT_MS,
+      guard(() => this.connectionLost('Connecting took too long')),
+    );
     const settings = this.settings()!;
     this.socket.opened.then(
       guard(() =>
@@ -320,12 +325,15 @@ export class SessionService {
 
   private channelOpened(): void {
     this.clearTimers();
-    this.failures = 0;
     this.captions.beginChannel();
     this.room.beginChannel();
     this.state.set('connected');
     this.detail.set('');
     const guard = this.guard();
+    this.after(
+      STABLE_AFTER_MS,
+      guard(() => (this.failures = 0)),
+    );
     const poll = guard(() => {
       if (this.peer) void this.diagnostics.sample(this.peer);
     });
@@ -364,7 +372,10 @@ export class SessionService {
     this.state.set('reconnecting');
     this.detail.set(reason);
     this.retryAt.set(Date.now() + delay);
-    this.after(delay, this.guard()(() => this.connect()));
+    this.after(
+      delay,
+      this.guard()(() => this.connect()),
+    );
   }
 
   private fail(reason: string): void {

@@ -47,7 +47,8 @@ export class SignalingSocket {
     this.socket.addEventListener('message', (event) => this.receive(event));
     this.socket.addEventListener('close', (event) => {
       clearInterval(this.pingTimer);
-      if (!this.closedByUs) this.handlers.lost(`signaling closed (${event.code})`);
+      if (!this.closedByUs)
+        this.handlers.lost(`Lost the connection to the server (code ${event.code})`);
     });
   }
 
@@ -69,7 +70,7 @@ export class SignalingSocket {
       // the socket looks open (sleeping laptop, dropped NAT mapping).
       if (this.pingSentAt !== null) {
         this.close();
-        this.handlers.lost('signaling stopped answering');
+        this.handlers.lost('The server stopped answering');
         return;
       }
       this.pingSentAt = performance.now();

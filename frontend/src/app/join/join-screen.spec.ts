@@ -44,9 +44,13 @@ describe('JoinScreen', () => {
   });
 
   it('offers the server’s languages', () => {
-    const spoken = [...byTestId<HTMLSelectElement>('join-language').options].map((o) => o.text.trim());
+    const spoken = [...byTestId<HTMLSelectElement>('join-language').options].map((o) =>
+      o.text.trim(),
+    );
     expect(spoken).toEqual(['Detect automatically', 'English', 'German']);
-    const captions = [...byTestId<HTMLSelectElement>('join-caption-language').options].map((o) => o.text.trim());
+    const captions = [...byTestId<HTMLSelectElement>('join-caption-language').options].map((o) =>
+      o.text.trim(),
+    );
     expect(captions).toEqual(['Each speaker’s language', 'English', 'German']);
   });
 
@@ -78,6 +82,8 @@ describe('JoinScreen', () => {
       forceRelay: false,
     });
     const saved = JSON.parse(localStorage.getItem('captions.preferences.v1')!);
-    expect(saved).toEqual(jasmine.objectContaining({ room: 'standup', name: 'Ada', captionLanguage: 'de' }));
+    expect(saved).toEqual(
+      jasmine.objectContaining({ room: 'standup', name: 'Ada', captionLanguage: 'de' }),
+    );
   });
 });

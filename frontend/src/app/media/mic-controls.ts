@@ -13,10 +13,18 @@ import { MicrophoneService } from './microphone.service';
   host: { class: 'flex items-center gap-1 sm:gap-2' },
   template: `
     @if (session.settings()?.listenOnly) {
-      <span class="hidden items-center gap-1.5 text-sm text-slate-500 sm:inline-flex" data-testid="listen-only-badge">
+      <span
+        class="hidden items-center gap-1.5 text-sm text-slate-500 sm:inline-flex"
+        data-testid="listen-only-badge"
+      >
         <app-icon name="headphones" [size]="16" /> Listening
       </span>
-      <button type="button" class="btn-secondary" data-testid="start-speaking" (click)="session.setListenOnly(false)">
+      <button
+        type="button"
+        class="btn-secondary"
+        data-testid="start-speaking"
+        (click)="session.setListenOnly(false)"
+      >
         <app-icon name="mic" [size]="16" /> Speak
       </button>
     } @else {
@@ -34,6 +42,11 @@ import { MicrophoneService } from './microphone.service';
       >
         <app-icon [name]="mic.muted() ? 'mic-off' : 'mic'" [size]="18" />
       </button>
+      @if (mic.problemText(); as problem) {
+        <span class="text-rose-600" role="img" [attr.aria-label]="problem" [attr.title]="problem">
+          <app-icon name="alert" />
+        </span>
+      }
       <div class="hidden w-20 sm:block">
         <app-level-meter-bar [level]="mic.level()" [muted]="mic.muted()" />
       </div>
@@ -47,12 +60,21 @@ import { MicrophoneService } from './microphone.service';
             [attr.aria-checked]="device.deviceId === mic.deviceId()"
             (click)="mic.selectDevice(device.deviceId)"
           >
-            <app-icon name="check" [size]="14" [class.invisible]="device.deviceId !== mic.deviceId()" />
+            <app-icon
+              name="check"
+              [size]="14"
+              [class.invisible]="device.deviceId !== mic.deviceId()"
+            />
             <span class="truncate">{{ device.label || 'Microphone' }}</span>
           </button>
         }
         <hr class="my-1 border-slate-200 dark:border-slate-700" />
-        <button type="button" role="menuitem" class="menu-item" (click)="session.setListenOnly(true)">
+        <button
+          type="button"
+          role="menuitem"
+          class="menu-item"
+          (click)="session.setListenOnly(true)"
+        >
           <app-icon name="headphones" [size]="14" /> Switch to listen-only
         </button>
       </app-menu>
@@ -64,6 +86,8 @@ export class MicControls {
   protected readonly session = inject(SessionService);
   /** The input level as a ring around the mute button (the only meter on narrow screens). */
   protected readonly ring = computed(() =>
-    this.mic.muted() ? 'none' : `0 0 0 ${(this.mic.level() * 6).toFixed(1)}px rgb(16 185 129 / 0.45)`,
+    this.mic.muted()
+      ? 'none'
+      : `0 0 0 ${(this.mic.level() * 6).toFixed(1)}px rgb(16 185 129 / 0.45)`,
   );
 }

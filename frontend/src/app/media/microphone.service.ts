@@ -18,7 +18,6 @@ const PROBLEM_TEXT: Record<MicrophoneProblem, string> = {
 @Injectable({ providedIn: 'root' })
 export class MicrophoneService {
   private readonly preferences = inject(PreferencesService);
-  private meter: LevelMeter | null = null;
 
   private readonly streamState = signal<MediaStream | null>(null);
   readonly stream = this.streamState.asReadonly();
@@ -31,15 +30,17 @@ export class MicrophoneService {
     const problem = this.problem();
     return problem ? PROBLEM_TEXT[problem] : null;
   });
-  private readonly levelState = signal<LevelMeter | null>(null);
-  readonly level = computed(() => this.levelState()?.level() ?? 0);
+  private readonly meter = signal<LevelMeter | null>(null);
+  readonly level = computed(() => this.meter()?.level() ?? 0);
 
   constructor() {
     navigator.mediaDevices?.addEventListener('devicechange', () => void this.refreshDevices());
   }
 
   /** Opens the preferred (or given) microphone; true on success. */
-  async start(deviceId: string | null = this.preferences.preferences().micDeviceId): Promise<boolean> {
+  async start(
+    deviceId: string | null = this.preferences.preferences().micDeviceId,
+  ): Promise<boolean> {
     if (!navigator.mediaDevices?.getUserMedia) {
       this.problem.set('insecure');
       return false;
@@ -60,12 +61,9 @@ export class MicrophoneService {
       if (this.streamState() === stream) this.problem.set('ended');
     });
     this.streamState.set(stream);
-    this.meter = new LevelMeter(stream);
-    this.levelState.set(this.meter);
+    this.meter.set(new LevelMeter(stream));
     this.problem.set(null);
-    const actualId = track.getSettings().deviceId ?? null;
-    this.deviceId.set(actualId);
-    if (deviceId) this.preferences.update({ micDeviceId: deviceId });
+    this.deviceId.set(track.getSettings().deviceId ?? null);
     await this.refreshDevices();
     return true;
   }
@@ -83,18 +81,17 @@ export class MicrophoneService {
 
   /** Resumes the level meter's audio context; call from a click. */
   wake(): void {
-    this.meter?.resume();
+    this.meter()?.resume();
   }
 
   stop(): void {
     this.release();
     this.streamState.set(null);
-    this.levelState.set(null);
   }
 
   private release(): void {
-    this.meter?.stop();
-    this.meter = null;
+    this.meter()?.stop();
+    this.meter.set(null);
     this.streamState()
       ?.getTracks()
       .forEach((t) => t.stop());

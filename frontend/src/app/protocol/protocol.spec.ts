@@ -16,7 +16,12 @@ describe('protocol: client messages', () => {
   });
 
   it('builds join with a trimmed name and a null caption language for originals', () => {
-    const message = joinMessage({ room: 'standup', name: '  Ada ', language: 'auto', caption_language: null });
+    const message = joinMessage({
+      room: 'standup',
+      name: '  Ada ',
+      language: 'auto',
+      caption_language: null,
+    });
     expect(JSON.parse(encodeClientMessage(message))).toEqual({
       v: 1,
       type: 'join',
@@ -67,7 +72,10 @@ describe('protocol: signaling messages', () => {
         type: 'joined',
         participant_id: 'p-1',
         room: 'standup',
-        ice_servers: [{ urls: ['turn:t.example:3478'], username: 'u', credential: 'c' }, { urls: 'stun:s.example' }],
+        ice_servers: [
+          { urls: ['turn:t.example:3478'], username: 'u', credential: 'c' },
+          { urls: 'stun:s.example' },
+        ],
         ice_transport_policy: 'all',
         translation: { backend: 'openai', targets: ['*'] },
         participants: [{ id: 'p-1', name: 'Ada', language: 'auto', caption_language: null }],
@@ -79,7 +87,10 @@ describe('protocol: signaling messages', () => {
         type: 'joined',
         participant_id: 'p-1',
         room: 'standup',
-        ice_servers: [{ urls: ['turn:t.example:3478'], username: 'u', credential: 'c' }, { urls: 'stun:s.example' }],
+        ice_servers: [
+          { urls: ['turn:t.example:3478'], username: 'u', credential: 'c' },
+          { urls: 'stun:s.example' },
+        ],
         ice_transport_policy: 'all',
         translation: { backend: 'openai', targets: ['*'] },
         participants: [{ id: 'p-1', name: 'Ada', language: 'auto', caption_language: null }],
@@ -88,22 +99,42 @@ describe('protocol: signaling messages', () => {
   });
 
   it('parses offer, answer, notice, error, left and pong', () => {
-    expect(parseSignalingMessage(json({ type: 'offer', sdp: 'v=0' }))).toEqual({ ok: true, message: { type: 'offer', sdp: 'v=0' } });
-    expect(parseSignalingMessage(json({ type: 'answer', sdp: 'v=0' }))).toEqual({ ok: true, message: { type: 'answer', sdp: 'v=0' } });
-    expect(parseSignalingMessage(json({ type: 'notice', code: 'translation_paused', message: 'm' }))).toEqual({
+    expect(parseSignalingMessage(json({ type: 'offer', sdp: 'v=0' }))).toEqual({
+      ok: true,
+      message: { type: 'offer', sdp: 'v=0' },
+    });
+    expect(parseSignalingMessage(json({ type: 'answer', sdp: 'v=0' }))).toEqual({
+      ok: true,
+      message: { type: 'answer', sdp: 'v=0' },
+    });
+    expect(
+      parseSignalingMessage(json({ type: 'notice', code: 'translation_paused', message: 'm' })),
+    ).toEqual({
       ok: true,
       message: { type: 'notice', code: 'translation_paused', message: 'm', language: null },
     });
-    expect(parseSignalingMessage(json({ type: 'error', code: 'room_full', message: 'full' }))).toEqual({
+    expect(
+      parseSignalingMessage(json({ type: 'error', code: 'room_full', message: 'full' })),
+    ).toEqual({
       ok: true,
       message: { type: 'error', code: 'room_full', message: 'full' },
     });
-    expect(parseSignalingMessage(json({ type: 'left' }))).toEqual({ ok: true, message: { type: 'left' } });
-    expect(parseSignalingMessage(json({ type: 'pong' }))).toEqual({ ok: true, message: { type: 'pong' } });
+    expect(parseSignalingMessage(json({ type: 'left' }))).toEqual({
+      ok: true,
+      message: { type: 'left' },
+    });
+    expect(parseSignalingMessage(json({ type: 'pong' }))).toEqual({
+      ok: true,
+      message: { type: 'pong' },
+    });
   });
 
   it('parses audio_tracks (whose voice arrives on which transceiver)', () => {
-    expect(parseSignalingMessage(json({ type: 'audio_tracks', tracks: [{ mid: '2', participant_id: 'p-2' }] }))).toEqual({
+    expect(
+      parseSignalingMessage(
+        json({ type: 'audio_tracks', tracks: [{ mid: '2', participant_id: 'p-2' }] }),
+      ),
+    ).toEqual({
       ok: true,
       message: { type: 'audio_tracks', tracks: [{ mid: '2', participant_id: 'p-2' }] },
     });
@@ -111,7 +142,9 @@ describe('protocol: signaling messages', () => {
 
   it('parses participant_left with its reason', () => {
     const participant = { id: 'p-2', name: 'Bob', language: 'en', caption_language: 'en' };
-    expect(parseSignalingMessage(json({ type: 'participant_left', participant, reason: 'failed' }))).toEqual({
+    expect(
+      parseSignalingMessage(json({ type: 'participant_left', participant, reason: 'failed' })),
+    ).toEqual({
       ok: true,
       message: { type: 'participant_left', participant, reason: 'failed' },
     });
@@ -127,8 +160,18 @@ describe('protocol: signaling messages', () => {
     expect(reason(JSON.stringify({ v: 2, type: 'pong' }))).toContain('.v');
     expect(reason(json({ type: 'mystery' }))).toContain('mystery');
     expect(reason(json({ type: 'offer' }))).toContain('message.sdp');
-    expect(reason(json({ type: 'participants', participants: [{ id: 'p' }] }))).toContain('participants[0].name');
-    expect(reason(json({ type: 'participant_left', participant: { id: 'p', name: 'n', language: 'en', caption_language: null }, reason: 'bored' }))).toContain('reason');
+    expect(reason(json({ type: 'participants', participants: [{ id: 'p' }] }))).toContain(
+      'participants[0].name',
+    );
+    expect(
+      reason(
+        json({
+          type: 'participant_left',
+          participant: { id: 'p', name: 'n', language: 'en', caption_language: null },
+          reason: 'bored',
+        }),
+      ),
+    ).toContain('reason');
   });
 });
 
@@ -178,12 +221,19 @@ describe('protocol: data-channel messages', () => {
       part: 0,
       parts: 1,
     };
-    expect(parseChannelMessage(json(translation))).toEqual({ ok: true, message: { ...translation, history: false } as never });
+    expect(parseChannelMessage(json(translation))).toEqual({
+      ok: true,
+      message: { ...translation, history: false } as never,
+    });
     expect(parseChannelMessage(json({ type: 'caption_withdrawn', id: 'p-1:8', seq: 50 }))).toEqual({
       ok: true,
       message: { type: 'caption_withdrawn', id: 'p-1:8', seq: 50 },
     });
-    expect(parseChannelMessage(json({ type: 'speech', seq: 51, speaker: { id: 'p-1', name: 'Ada' }, speaking: true }))).toEqual({
+    expect(
+      parseChannelMessage(
+        json({ type: 'speech', seq: 51, speaker: { id: 'p-1', name: 'Ada' }, speaking: true }),
+      ),
+    ).toEqual({
       ok: true,
       message: { type: 'speech', seq: 51, speaker: { id: 'p-1', name: 'Ada' }, speaking: true },
     });
@@ -207,6 +257,8 @@ describe('protocol: server config', () => {
   });
 
   it('rejects a config without languages', () => {
-    expect(parseServerConfig({ protocol: 1, translation: { backend: 'x', targets: [] } }).ok).toBeFalse();
+    expect(
+      parseServerConfig({ protocol: 1, translation: { backend: 'x', targets: [] } }).ok,
+    ).toBeFalse();
   });
 });

@@ -170,10 +170,7 @@ export interface SpeechMessage {
 }
 
 export type ChannelMessage =
-  | CaptionMessage
-  | TranslationMessage
-  | CaptionWithdrawnMessage
-  | SpeechMessage;
+  CaptionMessage | TranslationMessage | CaptionWithdrawnMessage | SpeechMessage;
 
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; reason: string };
 
@@ -336,14 +333,21 @@ export function parseSignalingMessage(raw: string): ParseResult<SignalingMessage
       case 'participant_left': {
         const reason = f.string('reason');
         if (!LEAVE_REASONS.includes(reason)) throw new InvalidField('participant_left.reason');
-        return { type, participant: participant(f.object('participant')), reason: reason as LeaveReason };
+        return {
+          type,
+          participant: participant(f.object('participant')),
+          reason: reason as LeaveReason,
+        };
       }
       case 'caption_language':
         return { type, language: f.nullableString('language') };
       case 'audio_tracks':
         return {
           type,
-          tracks: f.list('tracks', (t) => ({ mid: t.string('mid'), participant_id: t.string('participant_id') })),
+          tracks: f.list('tracks', (t) => ({
+            mid: t.string('mid'),
+            participant_id: t.string('participant_id'),
+          })),
         };
       case 'notice':
         return {

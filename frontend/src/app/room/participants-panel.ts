@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
 import { speakerColor } from '../captions/speaker-color';
 import { ConfigService } from '../shared/config.service';
 import { Icon } from '../ui/icon';
@@ -10,14 +10,18 @@ import { RoomStore } from './room-store';
   changeDetection: ChangeDetectionStrategy.OnPush,
   imports: [Icon],
   template: `
-    <h2 class="mb-2 flex items-center gap-2 text-xs font-semibold tracking-wide text-slate-500 uppercase">
+    <h2
+      class="mb-2 flex items-center gap-2 text-xs font-semibold tracking-wide text-slate-500 uppercase"
+    >
       <app-icon name="users" [size]="14" /> In this room
-      <span class="ml-auto rounded-full bg-slate-200 px-2 py-0.5 text-[11px] text-slate-600 dark:bg-slate-800 dark:text-slate-300">
+      <span
+        class="ml-auto rounded-full bg-slate-200 px-2 py-0.5 text-[11px] text-slate-600 dark:bg-slate-800 dark:text-slate-300"
+      >
         {{ room.participants().length }}
       </span>
     </h2>
     <ul class="flex flex-col gap-1" data-testid="participants">
-      @for (person of room.participants(); track person.id) {
+      @for (person of people(); track person.id) {
         @let speaking = room.speaking().has(person.id);
         @let audio = room.audioOf(person.id);
         <li
@@ -40,16 +44,26 @@ import { RoomStore } from './room-store';
                 <span class="font-normal text-slate-500">(you)</span>
               }
             </p>
-            <p class="truncate text-xs text-slate-500">
-              speaks {{ person.language === 'auto' ? 'any language' : config.nameOf(person.language) }}
-              · reads {{ person.caption_language === null ? 'originals' : config.nameOf(person.caption_language) }}
+            <p class="text-xs text-slate-500">
+              speaks
+              {{ person.language === 'auto' ? 'any language' : config.nameOf(person.language) }} ·
+              reads
+              {{
+                person.caption_language === null
+                  ? 'originals'
+                  : config.nameOf(person.caption_language)
+              }}
             </p>
           </div>
           @if (speaking) {
             <span class="flex h-4 items-end gap-0.5" aria-label="speaking" role="img">
               <span class="h-full w-1 origin-bottom animate-speaking rounded bg-emerald-500"></span>
-              <span class="h-full w-1 origin-bottom animate-speaking rounded bg-emerald-500 [animation-delay:200ms]"></span>
-              <span class="h-full w-1 origin-bottom animate-speaking rounded bg-emerald-500 [animation-delay:400ms]"></span>
+              <span
+                class="h-full w-1 origin-bottom animate-speaking rounded bg-emerald-500 [animation-delay:200ms]"
+              ></span>
+              <span
+                class="h-full w-1 origin-bottom animate-speaking rounded bg-emerald-500 [animation-delay:400ms]"
+              ></span>
             </span>
           }
           @if (audio) {
@@ -94,9 +108,16 @@ export class ParticipantsPanel {
   protected readonly room = inject(RoomStore);
   protected readonly config = inject(ConfigService);
   protected readonly color = speakerColor;
+  /** This participant first, then the others in joining order. */
+  protected readonly people = computed(() => {
+    const self = this.room.participants().filter((p) => p.id === this.room.selfId());
+    return [...self, ...this.room.others()];
+  });
 
   protected initials(name: string): string {
     const words = name.trim().split(/\s+/);
-    return ((words[0]?.[0] ?? '') + (words.length > 1 ? (words.at(-1)?.[0] ?? '') : '')).toUpperCase();
+    return (
+      (words[0]?.[0] ?? '') + (words.length > 1 ? (words.at(-1)?.[0] ?? '') : '')
+    ).toUpperCase();
   }
 }

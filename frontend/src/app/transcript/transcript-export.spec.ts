@@ -35,7 +35,13 @@ const LINES: CaptionLine[] = [
     startedAt: T0 + 3_661_000,
     endedAt: T0 + 3_662_005,
   }),
-  line({ id: 'p-ada:2', text: 'still talking', final: false, startedAt: T0 + 4_000, endedAt: T0 + 5_000 }),
+  line({
+    id: 'p-ada:2',
+    text: 'still talking',
+    final: false,
+    startedAt: T0 + 4_000,
+    endedAt: T0 + 5_000,
+  }),
   line({
     id: 'p-ada:3',
     text: 'ask not',

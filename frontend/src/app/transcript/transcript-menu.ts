@@ -13,14 +13,31 @@ import { TRANSCRIPT_FORMATS, TranscriptFormat, toPlainText } from './transcript-
   changeDetection: ChangeDetectionStrategy.OnPush,
   imports: [Icon, Menu],
   template: `
-    <app-menu label="Transcript" icon="download" testId="transcript-menu" [disabled]="captions.finals().length === 0">
+    <app-menu
+      label="Transcript"
+      icon="download"
+      testId="transcript-menu"
+      [disabled]="captions.finals().length === 0"
+    >
       @for (format of formats; track format) {
-        <button type="button" role="menuitem" class="menu-item" [attr.data-testid]="'download-' + format" (click)="download(format)">
+        <button
+          type="button"
+          role="menuitem"
+          class="menu-item"
+          [attr.data-testid]="'download-' + format"
+          (click)="download(format)"
+        >
           <app-icon name="download" [size]="14" /> {{ label(format) }}
         </button>
       }
       <hr class="my-1 border-slate-200 dark:border-slate-700" />
-      <button type="button" role="menuitem" class="menu-item" data-testid="copy-transcript" (click)="copy()">
+      <button
+        type="button"
+        role="menuitem"
+        class="menu-item"
+        data-testid="copy-transcript"
+        (click)="copy()"
+      >
         <app-icon name="copy" [size]="14" /> Copy as text
       </button>
     </app-menu>

@@ -1,4 +1,11 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, signal } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  DestroyRef,
+  computed,
+  inject,
+  signal,
+} from '@angular/core';
 import { ConnectionState, SessionService } from '../connection/session.service';
 
 const LABEL: Record<ConnectionState, string> = {
@@ -32,7 +39,9 @@ const DOT: Record<ConnectionState, string> = {
   template: `
     <span class="relative flex size-2.5">
       @if (session.state() === 'connected') {
-        <span class="absolute inline-flex size-full animate-ping rounded-full bg-emerald-400 opacity-60"></span>
+        <span
+          class="absolute inline-flex size-full animate-ping rounded-full bg-emerald-400 opacity-60"
+        ></span>
       }
       <span class="relative inline-flex size-2.5 rounded-full" [class]="dot()"></span>
     </span>

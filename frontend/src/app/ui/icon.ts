@@ -2,7 +2,11 @@ import { ChangeDetectionStrategy, Component, computed, input } from '@angular/co
 
 /** Stroke icons on a 24×24 grid; each is a list of SVG path data. */
 const ICONS = {
-  mic: ['M12 2a3 3 0 0 0-3 3v7a3 3 0 0 0 6 0V5a3 3 0 0 0-3-3Z', 'M19 10v2a7 7 0 0 1-14 0v-2', 'M12 19v3'],
+  mic: [
+    'M12 2a3 3 0 0 0-3 3v7a3 3 0 0 0 6 0V5a3 3 0 0 0-3-3Z',
+    'M19 10v2a7 7 0 0 1-14 0v-2',
+    'M12 19v3',
+  ],
   'mic-off': [
     'M2 2l20 20',
     'M18.89 13.23A7.12 7.12 0 0 0 19 12v-2',
@@ -43,7 +47,11 @@ const ICONS = {
     'M19.07 4.93l-1.41 1.41',
   ],
   moon: ['M12 3a6 6 0 0 0 9 9 9 9 0 1 1-9-9Z'],
-  monitor: ['M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z', 'M8 21h8', 'M12 17v4'],
+  monitor: [
+    'M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z',
+    'M8 21h8',
+    'M12 17v4',
+  ],
   activity: ['M22 12h-4l-3 9L9 3l-3 9H2'],
   leave: ['M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4', 'M16 17l5-5-5-5', 'M21 12H9'],
   'chevron-down': ['M6 9l6 6 6-6'],
@@ -69,7 +77,17 @@ const ICONS = {
     'M7 11h2',
     'M13 11h4',
   ],
-  sliders: ['M4 21v-7', 'M4 10V3', 'M12 21v-9', 'M12 8V3', 'M20 21v-5', 'M20 12V3', 'M1 14h6', 'M9 8h6', 'M17 16h6'],
+  sliders: [
+    'M4 21v-7',
+    'M4 10V3',
+    'M12 21v-9',
+    'M12 8V3',
+    'M20 21v-5',
+    'M20 12V3',
+    'M1 14h6',
+    'M9 8h6',
+    'M17 16h6',
+  ],
   shuffle: [
     'M2 18h1.4c1.3 0 2.5-.6 3.3-1.7l6.1-8.6c.7-1.1 2-1.7 3.3-1.7H22',
     'M18 2l4 4-4 4',

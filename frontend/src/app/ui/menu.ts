@@ -1,4 +1,11 @@
-import { ChangeDetectionStrategy, Component, ElementRef, inject, input, signal } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  ElementRef,
+  inject,
+  input,
+  signal,
+} from '@angular/core';
 import { Icon, IconName } from './icon';
 
 /** A button that opens a small menu above or below it; closes on outside click and Escape. */
@@ -25,7 +32,9 @@ import { Icon, IconName } from './icon';
     >
       <app-icon [name]="icon()" />
       <span class="hidden md:inline">{{ label() }}</span>
-      <span class="hidden opacity-60 md:inline-flex"><app-icon name="chevron-down" [size]="14" /></span>
+      <span class="hidden opacity-60 md:inline-flex"
+        ><app-icon name="chevron-down" [size]="14"
+      /></span>
     </button>
     <div
       role="menu"
