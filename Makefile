@@ -1,3 +1,54 @@
+# Real-time speech translation server.
+#   make run   install everything into .venv, build the web app, serve http://localhost:5000
+#   make test  install what the tests need (Debian packages, Python, npm) and run them all
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# program:package pairs installed with apt-get when the program is missing
+SYSTEM_PACKAGES := turnserver:coturn nginx:nginx chromium:chromium espeak-ng:espeak-ng \
+	docker-compose:docker-compose
+
+.PHONY: run test lint python-test system-packages clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+## Install and start the product with its embedded defaults on port 5000.
+run: $(VENV)/.installed frontend-build
+	$(PY) -m rtc_server
+
+## Everything CI runs: lint, type checks, web app unit tests, then the whole pytest suite.
+test: system-packages $(VENV)/.installed-dev frontend-build lint frontend-test python-test
+
+system-packages:
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+		command -v "$${pair%%:*}" >/dev/null || [ -x "/usr/sbin/$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check rtc_server tests bench
+	$(VENV)/bin/ruff format --check rtc_server tests bench
+	$(VENV)/bin/mypy
+
+python-test: $(VENV)/.installed-dev
+	$(PY) -m pytest -q -ra
+
+clean: frontend-clean
+	rm -rf $(VENV) test-output *.egg-info
+
 # ---- Web app (frontend/) ------------------------------------------------------------------
 # Each target installs what it needs from frontend/package-lock.json first.
 

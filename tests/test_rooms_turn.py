@@ -92,9 +92,8 @@ async def test_three_participants_relayed_through_turn(relay_backend: BackendPro
             await join_relayed(relay_backend, peers[name], room, name, caption_languages[name])
             for name in speeches
         ]
-        print(
-            f"\njoin (offer → data channel open) through TURN: {[round(t, 2) for t in join_times]} s"
-        )
+        rounded = [round(t, 2) for t in join_times]
+        print(f"\njoin (offer → data channel open) through TURN: {rounded} s")
         for peer in peers.values():
             assert selected_pair(peer) == ("relay", "relay")
         ids = {name: peer.participant_id for name, peer in peers.items()}
@@ -114,12 +113,13 @@ async def test_three_participants_relayed_through_turn(relay_backend: BackendPro
         for name, audio in speeches.items():  # each speaks in turn
             speaker = peers[name]
             assert speaker.track is not None
-            speaker.track.play(np.concatenate([audio, silence(2.5)]))
+            track = speaker.track
+            track.play(np.concatenate([audio, silence(2.5)]))
             for other in peers.values():
                 await other.wait_for(
-                    lambda o=other, n=name: (
-                        o.finals(ids[n]) and not o.open_utterances() and speaker.track.finished_at
-                    ),  # type: ignore[union-attr]
+                    lambda o=other, n=name, t=track: (
+                        o.finals(ids[n]) and not o.open_utterances() and t.finished_at
+                    ),
                     timeout=60,
                 )
 
@@ -132,8 +132,8 @@ async def test_three_participants_relayed_through_turn(relay_backend: BackendPro
                 if wanted == "en":
                     continue
                 await listener.wait_for(
-                    lambda l=listener, f=finals: (
-                        {t["caption_id"] for t in l.translations()} >= {c["id"] for c in f}
+                    lambda peer=listener, f=finals: (
+                        {t["caption_id"] for t in peer.translations()} >= {c["id"] for c in f}
                     ),
                     timeout=30,
                 )
