@@ -14,8 +14,8 @@ const VIEWS: { value: CaptionView; label: string }[] = [
   changeDetection: ChangeDetectionStrategy.OnPush,
   imports: [Menu],
   template: `
-    <app-menu label="Display" icon="sliders" testId="display-menu" [closeOnSelect]="false">
-      <div class="flex w-64 flex-col gap-3 p-2">
+    <app-menu label="Display" icon="text" testId="display-menu" [closeOnSelect]="false">
+      <div class="flex flex-col gap-3 p-2 sm:w-64">
         <fieldset>
           <legend class="mb-1.5 text-xs font-semibold text-slate-500">Show</legend>
           <div class="grid grid-cols-3 gap-1 rounded-lg bg-slate-100 p-1 dark:bg-slate-800">

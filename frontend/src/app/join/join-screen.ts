@@ -106,10 +106,8 @@ export class JoinScreen {
       this.starting.set(true);
       const ready = this.mic.track() !== null || (await this.mic.start());
       this.starting.set(false);
-      if (!ready) {
-        this.error.set(this.mic.problemText());
-        return;
-      }
+      // The microphone panel shows what went wrong and offers listen-only.
+      if (!ready) return;
       this.mic.wake();
     }
     this.error.set(null);

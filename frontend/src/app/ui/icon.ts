@@ -77,6 +77,7 @@ const ICONS = {
     'M7 11h2',
     'M13 11h4',
   ],
+  text: ['M4 7V4h16v3', 'M9 20h6', 'M12 4v16'],
   sliders: [
     'M4 21v-7',
     'M4 10V3',

@@ -2,6 +2,7 @@ import {
   ChangeDetectionStrategy,
   Component,
   ElementRef,
+  computed,
   inject,
   input,
   signal,
@@ -39,13 +40,8 @@ import { Icon, IconName } from './icon';
     <div
       role="menu"
       class="menu"
+      [class]="position()"
       [class.hidden]="!open()"
-      [class.bottom-full]="placement() === 'up'"
-      [class.mb-2]="placement() === 'up'"
-      [class.top-full]="placement() === 'down'"
-      [class.mt-2]="placement() === 'down'"
-      [class.right-0]="align() === 'end'"
-      [class.left-0]="align() === 'start'"
       (click)="closeOnSelect() && open.set(false)"
     >
       <ng-content />
@@ -62,6 +58,13 @@ export class Menu {
   /** Close when something inside is clicked (off for menus holding sliders and toggles). */
   readonly closeOnSelect = input(true);
   protected readonly open = signal(false);
+  /** Anchoring from the small breakpoint up; below it the menu is a sheet (see `menu`). */
+  protected readonly position = computed(() =>
+    [
+      this.placement() === 'up' ? 'sm:bottom-full sm:mb-2' : 'sm:top-full sm:mt-2',
+      this.align() === 'end' ? 'sm:right-0' : 'sm:left-0',
+    ].join(' '),
+  );
   private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
 
   protected closeIfOutside(event: Event): void {
