@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 RUN_SPAN_LIMIT_S = 2.0  # audio kept while deciding whether a sound is speech
 RUN_BREAK_S = 0.25  # silence that breaks a run of speech-like windows before it counts
+REUSE_MARGIN_S = 0.2  # a partial must have heard this far past the last voiced window
 
 
 class SpeechEventType(enum.Enum):
@@ -84,6 +85,8 @@ class _Utterance:
     prompt: str | None  # text committed just before, in the same stretch of speech
     previous_words: tuple[Word, ...] = ()
     silent_windows: int = 0
+    last_voiced: int = 0  # stream clock at the last window judged speech
+    latest_partial: _PartialDecode | None = None
 
     def audio(self) -> Audio:
         if len(self.chunks) > 1:
@@ -99,6 +102,12 @@ class _Utterance:
         self.chunks = [self.audio()[cut:]]
         self.samples -= cut
         self.start_sample += cut
+
+
+@dataclass(frozen=True)
+class _PartialDecode:
+    heard_until: int  # stream clock at the end of the audio it decodes
+    decoding: asyncio.Future[Hypothesis | None]
 
 
 @dataclass(frozen=True)
@@ -230,6 +239,7 @@ class RecognizeStream:
                 self._end_utterance(continuing=False)
         elif is_speech:
             utterance.silent_windows = 0
+            utterance.last_voiced = self._clock
 
     def _begin_utterance(self, prompt: str | None = None, emit_start: bool = True) -> None:
         audio = np.zeros(0, dtype=np.float32)
@@ -246,6 +256,7 @@ class RecognizeStream:
             samples=audio.size,
             language=self._language,
             prompt=prompt,
+            last_voiced=self._clock,
         )
         self._last_partial_at = self._clock
         if emit_start:
@@ -263,6 +274,10 @@ class RecognizeStream:
             beam_size=self._options.final_beam_size,
             prompt=utterance.prompt,
         )
+        partial = utterance.latest_partial
+        reusable = partial is not None and partial.heard_until >= utterance.last_voiced + int(
+            REUSE_MARGIN_S * SAMPLE_RATE
+        )
         start = utterance.start_sample / SAMPLE_RATE
         final = _Final(
             number=utterance.number,
@@ -272,12 +287,26 @@ class RecognizeStream:
             prompt=utterance.prompt,
             language=utterance.language,
         )
-        # Same key: a partial of this stream still waiting for a worker is dropped.
-        self._queue_final(final, self._recognizer.recognize(request, Priority.FINAL, key=self))
+        if partial is not None and reusable:
+            decoding = self._final_from_partial(partial.decoding, request)
+        else:
+            # Same key: a partial of this stream still waiting for a worker is dropped.
+            decoding = self._recognizer.recognize(request, Priority.FINAL, key=self)
+        self._queue_final(final, decoding)
         if continuing:
             self._begin_utterance(emit_start=False)
         else:
             self._emit(SpeechEvent(SpeechEventType.END_OF_SPEECH, utterance.number, end=self.time))
+
+    async def _final_from_partial(
+        self, partial: asyncio.Future[Hypothesis | None], request: DecodeRequest
+    ) -> Hypothesis | None:
+        """The latest partial already heard every voiced sample: its text is the final, with
+        no second decode. Only if that partial was shed does a final decode run."""
+        hypothesis = await asyncio.shield(partial)
+        if hypothesis is not None:
+            return hypothesis
+        return await self._recognizer.recognize(request, Priority.FINAL, key=self)
 
     # Partials and LocalAgreement commits
 
@@ -297,14 +326,22 @@ class RecognizeStream:
             word_timestamps=utterance.duration >= self._options.commit_after_s / 2,
             prompt=utterance.prompt,
         )
-        task = self._spawn(self._run_partial(utterance, request))
-        self._partial_task = task
+        decoding = asyncio.ensure_future(
+            self._recognizer.recognize(request, Priority.PARTIAL, key=self)
+        )
+        utterance.latest_partial = _PartialDecode(self._clock, decoding)
+        self._partial_task = self._spawn(self._run_partial(utterance, request, decoding))
 
-    async def _run_partial(self, utterance: _Utterance, request: DecodeRequest) -> None:
+    async def _run_partial(
+        self,
+        utterance: _Utterance,
+        request: DecodeRequest,
+        decoding: asyncio.Future[Hypothesis | None],
+    ) -> None:
         number = utterance.number
         start = utterance.start_sample / SAMPLE_RATE
         try:
-            hypothesis = await self._recognizer.recognize(request, Priority.PARTIAL, key=self)
+            hypothesis = await decoding
         finally:
             self._partial_task = None
         if hypothesis is None or number <= self._last_final_number:
@@ -361,6 +398,7 @@ class RecognizeStream:
         self._queue_final(final, _ready(Hypothesis(text, utterance.language or "", committed)))
         # The rest continues as a new utterance that sees the committed text as its prompt.
         utterance.drop_before(cut)
+        utterance.latest_partial = None  # it heard the committed words too
         self._numbers += 1
         utterance.number = self._numbers
         utterance.prompt = text

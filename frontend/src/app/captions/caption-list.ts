@@ -8,7 +8,6 @@ import {
   signal,
   viewChild,
 } from '@angular/core';
-import { SessionService } from '../connection/session.service';
 import { PreferencesService } from '../shared/preferences.service';
 import { Icon } from '../ui/icon';
 import { CaptionLine, CaptionStore } from './caption-store';
@@ -138,7 +137,6 @@ const TIME = new Intl.DateTimeFormat(undefined, {
 })
 export class CaptionList {
   private readonly captions = inject(CaptionStore);
-  private readonly session = inject(SessionService);
   protected readonly preferences = inject(PreferencesService).preferences;
   private readonly scroller = viewChild.required<ElementRef<HTMLElement>>('scroller');
 

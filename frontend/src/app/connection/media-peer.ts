@@ -30,7 +30,7 @@ export class MediaPeer {
 
   constructor(
     options: MediaPeerOptions,
-    private readonly handlers: MediaPeerHandlers,
+    handlers: MediaPeerHandlers,
   ) {
     this.pc = new RTCPeerConnection({
       iceServers: options.iceServers,

@@ -52,9 +52,9 @@ export class JoinScreen {
   }
 
   protected async copyInvite(): Promise<void> {
-    const room = this.room().trim();
-    if (!room) this.newRoom();
-    const copied = await copyText(inviteLink(this.room(), document.baseURI));
+    const room = this.room().trim() || randomRoomName();
+    this.room.set(room);
+    const copied = await copyText(inviteLink(room, document.baseURI));
     this.notifications.show(
       copied ? 'success' : 'error',
       copied ? 'Invite link copied' : 'Could not copy the link',
