@@ -9,7 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from nginx_proxy import REPO_ROOT
+
+from tests.servers import ROOT as REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
-from nginx_proxy import free_port
+
+from tests.servers import free_port
 
 
 @dataclass

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from nginx_proxy import REPO_ROOT
+
+from tests.servers import ROOT as REPO_ROOT
 
 BACKEND = REPO_ROOT / "Dockerfile"
 FRONTEND = REPO_ROOT / "frontend" / "Dockerfile"

@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 from fake_backend import FakeBackend
-from nginx_proxy import NGINX_CONF, TlsFiles, check_config, free_port, run_nginx
+
+from tests.nginx_proxy import NGINX_CONF, TlsFiles, check_config, run_nginx
+from tests.servers import free_port
 
 HASHED_JS = "/main-ABCD1234.js"
 

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import av
-import jiwer
 import pytest
 
+from tests.conftest import normalized_wer
+from tests.nginx_proxy import run_nginx
 from tests.servers import OUTPUT, BackendProcess, FakeOpenAI, fake_translation, start_backend
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,23 +46,6 @@ pytestmark = [
         reason="web app not built (make frontend-build)",
     ),
 ]
-
-
-def normalized_wer(reference: str, hypothesis: str) -> float:
-    transform = jiwer.Compose(
-        [
-            jiwer.ToLowerCase(),
-            jiwer.RemovePunctuation(),
-            jiwer.RemoveMultipleSpaces(),
-            jiwer.Strip(),
-            jiwer.ReduceToListOfListOfWords(),
-        ]
-    )
-    return float(
-        jiwer.wer(
-            reference, hypothesis, reference_transform=transform, hypothesis_transform=transform
-        )
-    )
 
 
 def write_fake_microphone(source: Path, target: Path) -> None:
@@ -97,7 +81,7 @@ def servers() -> Iterator[BackendProcess]:
         yield backend
 
 
-def run_browsers(base_url: str, wav: Path, out_dir: Path) -> dict[str, Any]:
+def run_browsers(base_url: str, wav: Path, out_dir: Path, room: str) -> dict[str, Any]:
     node = shutil.which("node")
     assert node, "Node.js is required for the browser test"
     assert (FRONTEND / "node_modules" / "playwright-core").is_dir(), (
@@ -111,7 +95,7 @@ def run_browsers(base_url: str, wav: Path, out_dir: Path) -> dict[str, Any]:
             "BASE_URL": base_url,
             "FAKE_MIC_WAV": str(wav),
             "OUT_DIR": str(out_dir),
-            "ROOM": "browser-e2e",
+            "ROOM": room,
             "LISTENER_CAPTION_LANGUAGE": LISTENER_LANGUAGE,
         },
         capture_output=True,
@@ -125,15 +109,26 @@ def run_browsers(base_url: str, wav: Path, out_dir: Path) -> dict[str, Any]:
     return dict(json.loads(lines[-1]))
 
 
+@pytest.fixture(params=["backend", "nginx"])
+def entry_url(request: pytest.FixtureRequest, servers: BackendProcess) -> Iterator[str]:
+    """The app served by the backend itself (one-command mode) and by the production nginx."""
+    if request.param == "backend":
+        yield servers.base_url
+        return
+    with run_nginx(f"127.0.0.1:{servers.port}", APP_INDEX.parent) as base_url:
+        yield base_url
+
+
 def test_speaker_and_listener_see_live_captions_in_the_browser(
-    servers: BackendProcess, tmp_path: Path
+    entry_url: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     wav = tmp_path / "jfk-48k.wav"
     write_fake_microphone(JFK, wav)
-    out_dir = OUTPUT / "browser-e2e"
+    room = f"browser-e2e-{request.node.callspec.id}"
+    out_dir = OUTPUT / room
     shutil.rmtree(out_dir, ignore_errors=True)
 
-    result = run_browsers(servers.base_url, wav, out_dir)
+    result = run_browsers(entry_url, wav, out_dir, room)
 
     speaker = result["speaker_captions"]
     assert normalized_wer(REFERENCE, speaker) <= 0.2, f"speaker saw: {speaker!r}"

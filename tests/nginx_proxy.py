@@ -33,8 +33,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-NGINX_CONF = REPO_ROOT / "nginx.conf"
+from tests.servers import ROOT, free_port
+
+NGINX_CONF = ROOT / "nginx.conf"
 
 UPSTREAM_LINE = "server backend:5000;"
 ROOT_LINE = "root /usr/share/nginx/html;"
@@ -49,12 +50,6 @@ def nginx_binary() -> str:
     if not found:
         raise FileNotFoundError("nginx is not installed (apt-get install nginx)")
     return found
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
