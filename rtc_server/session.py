@@ -36,6 +36,7 @@ from rtc_server.protocol import (
     server_message,
 )
 from rtc_server.rooms import Participant, Room, RoomRegistry
+from rtc_server.sdp_interop import keep_extension_ids
 from rtc_server.settings import Settings
 from rtc_server.translation.service import TranslationService
 
@@ -78,6 +79,7 @@ class Session:
         self._tasks: set[asyncio.Task[None]] = set()
         self._remote_senders: dict[str, RTCRtpSender] = {}
         self._negotiation_needed = False
+        self._extension_ids: dict[str, int] = {}
         self._negotiating = asyncio.Lock()
         self._answer_arrived: asyncio.Event | None = None
         self._closing: asyncio.Task[None] | None = None
@@ -160,6 +162,11 @@ class Session:
             raise ProtocolError("bad_sdp", "the offer is not an SDP session with media sections")
         if not any(media.kind == "audio" for media in parsed.media):
             raise ProtocolError("no_audio", "the offer has no audio section")
+        self._extension_ids = {
+            extension.uri: extension.id
+            for media in parsed.media
+            for extension in media.rtp.headerExtensions
+        }
         assert self._rt is not None
         pc = RTCPeerConnection(server_rtc_configuration(self._rt.settings, self.participant_id))
         metrics.PEER_CONNECTIONS.inc()
@@ -222,7 +229,8 @@ class Session:
                 pc = self._pc
                 await pc.setLocalDescription(await pc.createOffer())
                 self._answer_arrived = asyncio.Event()
-                self._send(server_message("offer", sdp=pc.localDescription.sdp))
+                offer = keep_extension_ids(pc.localDescription.sdp, self._extension_ids)
+                self._send(server_message("offer", sdp=offer))
                 try:
                     await asyncio.wait_for(self._answer_arrived.wait(), ANSWER_TIMEOUT_S)
                 except TimeoutError:

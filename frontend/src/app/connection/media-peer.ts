@@ -1,5 +1,4 @@
 import { IceServer } from '../protocol/protocol';
-import { alignExtensionIds } from './sdp';
 
 export interface MediaPeerOptions {
   iceServers: IceServer[];
@@ -76,11 +75,7 @@ export class MediaPeer {
   /** Renegotiation started by the server; resolves to our answer. */
   answerOffer(sdp: string): Promise<string> {
     return this.enqueue(async () => {
-      const negotiated = this.pc.currentLocalDescription?.sdp ?? '';
-      await this.pc.setRemoteDescription({
-        type: 'offer',
-        sdp: alignExtensionIds(sdp, negotiated),
-      });
+      await this.pc.setRemoteDescription({ type: 'offer', sdp });
       await this.pc.setLocalDescription(await this.pc.createAnswer());
       return this.pc.localDescription!.sdp;
     });
