@@ -28,7 +28,9 @@ class AudioConverter:
     """
 
     def __init__(self) -> None:
-        self._resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        # Channels are averaged here, not by the resampler: its downmix adds 3 dB, which
+        # clips loud speech when both channels carry the same (mono) microphone.
+        self._resampler = av.AudioResampler(format="fltp", rate=SAMPLE_RATE)
         self._expected_time: float | None = None
 
     def convert(self, frame: av.AudioFrame) -> list[Audio]:
@@ -45,7 +47,7 @@ class AudioConverter:
                     chunks.append(np.zeros(int(filled * SAMPLE_RATE), dtype=np.float32))
             self._expected_time = frame_time + frame.samples / frame.sample_rate
         for resampled in self._resampler.resample(frame):
-            chunks.append(resampled.to_ndarray().reshape(-1).astype(np.float32, copy=False))
+            chunks.append(resampled.to_ndarray().mean(axis=0, dtype=np.float32))
         return chunks
 
 
