@@ -137,6 +137,21 @@ async def ice_servers(request: web.Request) -> web.Response:
     )
 
 
+async def room_stats(request: web.Request) -> web.Response:
+    """Figures for one room that is open now (its name is needed: rooms are not listed)."""
+    runtime = request.app[APP_STATE].runtime
+    room = runtime.rooms.get(request.match_info["room"]) if runtime else None
+    if room is None:
+        raise web.HTTPNotFound(text='{"error": "no such room"}', content_type="application/json")
+    return web.json_response(
+        {
+            "room": room.id,
+            "participants": len(room.participants),
+            "translation": room.translation_stats.summary(),
+        }
+    )
+
+
 async def metrics_endpoint(request: web.Request) -> web.Response:
     metrics.TASKS.set(len(asyncio.all_tasks()))
     response = web.Response(body=generate_latest())
@@ -177,6 +192,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/api/config", config)
     app.router.add_get("/api/ice-servers", ice_servers)
+    app.router.add_get("/api/rooms/{room}/stats", room_stats)
     app.router.add_get("/metrics", metrics_endpoint)
     app.router.add_get("/ws", websocket_handler)
     frontend = find_frontend(settings)

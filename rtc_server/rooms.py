@@ -251,11 +251,15 @@ class RoomRegistry:
         room.add(participant)
         return room
 
+    def get(self, room_id: str) -> Room | None:
+        return self._rooms.get(room_id)
+
     def leave(self, room: Room, participant: Participant, reason: str) -> None:
         room.remove(participant, reason)
         if not room.participants and self._rooms.get(room.id) is room:
             del self._rooms[room.id]
             metrics.ROOMS.set(len(self._rooms))
+            log.info("room %s closed; translation: %s", room.id, room.translation_stats.summary())
 
     async def close(self) -> None:
         for room in list(self._rooms.values()):

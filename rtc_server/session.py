@@ -185,6 +185,7 @@ class Session:
             metrics.PEER_CONNECTIONS.dec()
             raise ProtocolError("bad_sdp", f"the offer could not be applied: {error}") from None
         self._send(server_message("answer", sdp=pc.localDescription.sdp))
+        self._announce_audio_tracks()
         # Others' audio comes after the answer, through a server offer: an answer cannot add
         # transceivers the client did not offer.
         room.audio.add_listener(self)

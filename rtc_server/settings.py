@@ -9,7 +9,10 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, CliImplicitFlag, NoDecode, SettingsConfigDict
 
+from rtc_server.languages import LanguageCode
+
 UrlList = Annotated[list[str], NoDecode]
+LanguageList = Annotated[list[LanguageCode], NoDecode]
 
 DEFAULT_LANGUAGES = "en,de,es,fr,it,pt,nl,pl,ru,uk,tr,ar,hi,zh,ja,ko"
 
@@ -66,7 +69,7 @@ class Settings(BaseSettings):
     max_lag_s: float = Field(
         2.0, gt=0.0, description="Drop received audio to catch up when behind by this much."
     )
-    languages: UrlList = Field(
+    languages: LanguageList = Field(
         default_factory=lambda: DEFAULT_LANGUAGES.split(","),
         description="Languages offered in the UI (comma-separated ISO 639-1).",
     )

@@ -112,6 +112,7 @@ LANGUAGE_NAMES = {
     "English": "en",
     "Italian": "it",
     "Japanese": "ja",
+    "Dutch": "nl",
 }
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter
 
@@ -9,7 +13,14 @@ import numpy as np
 import pytest
 
 from tests.client import Peer, load_audio, silence
-from tests.servers import TESTDATA, BackendProcess, FakeOpenAI, Fault, fake_translation
+from tests.servers import (
+    TESTDATA,
+    BackendProcess,
+    FakeOpenAI,
+    Fault,
+    fake_translation,
+    start_backend,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -143,3 +154,108 @@ async def test_unavailable_caption_language_gets_a_notice(backend: BackendProces
         )
         assert joined["translation"] == {"backend": "openai", "targets": ["*"]}
         assert listener.signal("notice") is None  # any target works with the GPT backend
+
+
+async def test_slow_translation_never_holds_up_captions(
+    backend: BackendProcess, openai_server: FakeOpenAI
+) -> None:
+    room = f"tr-{uuid.uuid4().hex[:8]}"
+    openai_server.always = Fault("delay", seconds=1.5)  # slow, but inside the 2 s timeout
+    try:
+        async with Peer(backend.ws_url) as listener, Peer(backend.ws_url) as speaker:
+            await listener.join(room, "Listener", caption_language="ja")  # uncached language
+            await listener.connect(None)
+            await speaker.join(room, "Speaker", language="en")
+            await speaker.connect(speech())
+            await listener.wait_for(
+                lambda: (
+                    listener.finals()
+                    and len(listener.translations()) == len(listener.finals())
+                    and not listener.open_utterances()
+                    and speaker.track
+                    and speaker.track.finished_at
+                ),
+                timeout=90,
+            )
+            spoken = {r.message["id"]: r.at for r in speaker.captions if r.message.get("final")}
+            for received in listener.captions:
+                message = received.message
+                if message["type"] == "caption" and message["final"]:
+                    # The listener's final arrives with the speaker's own, not after translation.
+                    assert abs(received.at - spoken[message["id"]]) < 0.3
+                elif message["type"] == "translation" and message["final"]:
+                    assert received.at - spoken[message["caption_id"]] >= 1.4
+    finally:
+        openai_server.always = None
+
+
+async def test_late_joiner_gets_recent_captions_in_its_language(
+    backend: BackendProcess, openai_server: FakeOpenAI
+) -> None:
+    room = f"tr-{uuid.uuid4().hex[:8]}"
+    async with Peer(backend.ws_url) as early, Peer(backend.ws_url) as speaker:
+        await early.join(room, "Early", caption_language="nl")  # uncached: real calls counted
+        await early.connect(None)
+        await speaker.join(room, "Speaker", language="en")
+        await speaker.connect(speech())
+        await early.wait_for(
+            lambda: (
+                speaker.track
+                and speaker.track.finished_at
+                and not early.open_utterances()
+                and len(early.translations()) == len(early.finals()) > 0
+            ),
+            timeout=60,
+        )
+        async with Peer(backend.ws_url) as late:
+            joined = await late.join(room, "Late", caption_language="nl")
+            assert [p["name"] for p in joined["participants"]] == ["Early", "Speaker", "Late"]
+            await late.connect(None)
+            history = lambda kind: [  # noqa: E731
+                r.message
+                for r in late.captions
+                if r.message["type"] == kind and r.message.get("history")
+            ]
+            await late.wait_for(
+                lambda: len(history("translation")) == len(early.finals()), timeout=10
+            )
+            assert [c["text"] for c in history("caption")] == [c["text"] for c in early.finals()]
+            assert [t["text"] for t in history("translation")] == [
+                t["text"] for t in early.translations()
+            ]
+            async with Peer(backend.ws_url) as outsider:
+                assert (await outsider.join(f"other-{room}", "Elsewhere"))["type"] == "joined"
+                await outsider.connect(None)
+                await asyncio.sleep(0.5)
+                assert outsider.captions == []  # history stays in its room
+
+        url = f"{backend.base_url}/api/rooms/{room}/stats"
+        stats = json.loads(await asyncio.to_thread(lambda: urllib.request.urlopen(url).read()))
+        assert stats["participants"] == 2
+        assert stats["translation"]["completed"] >= len(early.finals())
+
+
+def test_stats_of_a_room_that_is_not_open_is_404(backend: BackendProcess) -> None:
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(f"{backend.base_url}/api/rooms/nobody-here/stats")
+    assert error.value.code == 404
+
+
+async def test_offline_backend_states_its_targets_and_warns_about_others() -> None:
+    with start_backend({"RTC_TRANSLATOR": "whisper", "RTC_AUDIO_RELAY": "false"}) as offline:
+        async with Peer(offline.ws_url) as french, Peer(offline.ws_url) as english:
+            joined = await french.join("offline", "Reads French", caption_language="fr")
+            assert joined["translation"] == {"backend": "whisper", "targets": ["en"]}
+            notice = await french.expect("notice")
+            assert notice["code"] == "translation_unavailable" and notice["language"] == "fr"
+            assert "English" in notice["message"]
+            await english.join("offline", "Reads English", caption_language="en")
+            await french.connect(silence(0.2))
+            await english.connect(silence(0.2))
+            await asyncio.sleep(1)
+            assert english.signal("notice") is None
+            # Caption-only deployment: nobody is sent anybody's audio.
+            assert all(s.message["type"] != "offer" for s in french.signals + english.signals)
+            for peer in (french, english):
+                tracks = [s.message for s in peer.signals if s.message["type"] == "audio_tracks"]
+                assert tracks and all(t["tracks"] == [] for t in tracks)
