@@ -24,6 +24,7 @@ from tests.servers import TESTDATA, BackendProcess, FakeOpenAI, start_backend
 from tests.test_live_captions import JFK, LEFT, RIGHT
 
 LEAD_S = 0.5
+CAPTION_LANGUAGES = ("de", "fr", "es", "it", "nl")
 RECORDINGS = {
     "jfk.flac": (TESTDATA / "jfk.flac", None, JFK),
     "stereo left": (TESTDATA / "stereo_diarization.wav", 0, LEFT),
@@ -49,11 +50,13 @@ def speech_span(audio: np.ndarray) -> tuple[float, float]:
     return voiced[0] * WINDOW / 16_000, (voiced[-1] + 1) * WINDOW / 16_000
 
 
-async def measure(backend: BackendProcess, audio: np.ndarray, reference: str) -> Run:
+async def measure(
+    backend: BackendProcess, audio: np.ndarray, reference: str, caption_language: str
+) -> Run:
     start_s, end_s = speech_span(audio)
     room = f"bench-{uuid.uuid4().hex[:8]}"
     async with Peer(backend.ws_url) as listener, Peer(backend.ws_url) as speaker:
-        await listener.join(room, "Listener", caption_language="de")
+        await listener.join(room, "Listener", caption_language=caption_language)
         await listener.connect(None)
         await speaker.join(room, "Speaker", language="en", caption_language="en")
         await speaker.connect(np.concatenate([silence(LEAD_S), audio, silence(3)]))
@@ -107,7 +110,11 @@ async def main(runs: int, env: dict[str, str]) -> None:
         )
         for name, (path, channel, reference) in RECORDINGS.items():
             audio = load_audio(path, channel=channel)
-            results = [await measure(backend, audio, reference) for _ in range(runs)]
+            # A new caption language each run: the server's cache would answer repeats at once.
+            results = [
+                await measure(backend, audio, reference, CAPTION_LANGUAGES[run % 5])
+                for run in range(runs)
+            ]
             translation = [d for r in results for d in r.translation_delays_s]
             print(
                 f"{name:14} {statistics.mean(r.wer for r in results):6.3f} "

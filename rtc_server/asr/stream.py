@@ -68,7 +68,7 @@ class StreamOptions:
     endpoint_silence_s: float = 0.6
     preroll_s: float = 0.5
     partial_interval_s: float = 0.5
-    min_partial_s: float = 0.6
+    min_partial_s: float = 0.8  # pre-roll included: about 0.3 s of speech
     commit_after_s: float = 5.0
     max_utterance_s: float = 15.0
     final_beam_size: int = 2
@@ -258,7 +258,8 @@ class RecognizeStream:
             prompt=prompt,
             last_voiced=self._clock,
         )
-        self._last_partial_at = self._clock
+        # The first partial goes out as soon as there is enough audio, not an interval later.
+        self._last_partial_at = self._clock - int(self._options.partial_interval_s * SAMPLE_RATE)
         if emit_start:
             self._emit(SpeechEvent(SpeechEventType.START_OF_SPEECH, self._numbers))
 
@@ -311,12 +312,18 @@ class RecognizeStream:
     # Partials and LocalAgreement commits
 
     def _partial_due(self, utterance: _Utterance) -> bool:
+        if self._partial_task is not None or utterance.duration < self._options.min_partial_s:
+            return False
         interval = int(self._options.partial_interval_s * SAMPLE_RATE)
-        return (
-            self._partial_task is None
-            and utterance.duration >= self._options.min_partial_s
-            and self._clock - self._last_partial_at >= interval
-        )
+        return self._clock - self._last_partial_at >= interval or self._pause_unheard(utterance)
+
+    def _pause_unheard(self, utterance: _Utterance) -> bool:
+        """The speaker has paused and no decode has heard the end of the speech yet: one
+        started now may well become the final (see `_final_from_partial`), so it need not wait
+        for the partial interval."""
+        heard_enough = utterance.last_voiced + int(REUSE_MARGIN_S * SAMPLE_RATE)
+        latest = utterance.latest_partial
+        return self._clock >= heard_enough and (latest is None or latest.heard_until < heard_enough)
 
     def _start_partial(self, utterance: _Utterance) -> None:
         self._last_partial_at = self._clock
