@@ -1,9 +1,10 @@
 """How many participants one room holds on this machine with captions still arriving.
 
-Every participant joins with a microphone (so the server relays N*(N-1) audio streams); one of
-them speaks the JFK recording. For each room size, prints how long the last participant took
-to join and, over all listeners, the median and worst delay from the end of speech to the
-final caption.
+Every participant joins with a microphone (with the audio relay on, the server sends N*(N-1)
+audio streams); one of them speaks the JFK recording. The participants are aiortc peers in
+this same process, so they share the machine with the server. For each room size, prints how
+long the last participant took to join and, over all listeners, the median and worst delay from
+the end of speech to the final caption.
 
     .venv/bin/python -m bench.room_capacity --sizes 2,4,6,8
 """
@@ -63,9 +64,15 @@ async def run_room(backend: BackendProcess, size: int, speech: np.ndarray) -> st
             await peer.close()
 
 
-async def main(sizes: list[int]) -> None:
+async def main(sizes: list[int], relay: bool) -> None:
     speech = load_audio(TESTDATA / "jfk.flac")
-    with start_backend({"RTC_MAX_ROOM_SIZE": str(max(sizes)), "RTC_TRANSLATOR": "none"}) as backend:
+    env = {
+        "RTC_MAX_ROOM_SIZE": str(max(sizes)),
+        "RTC_TRANSLATOR": "none",
+        "RTC_AUDIO_RELAY": str(relay).lower(),
+    }
+    print(f"audio relay between participants: {'on' if relay else 'off'}")
+    with start_backend(env) as backend:
         for size in sizes:
             line = await run_room(backend, size, speech)
             print(line, flush=True)
@@ -76,5 +83,6 @@ async def main(sizes: list[int]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="2,4,6,8")
+    parser.add_argument("--relay", action=argparse.BooleanOptionalAction, default=True)
     arguments = parser.parse_args()
-    asyncio.run(main([int(size) for size in arguments.sizes.split(",")]))
+    asyncio.run(main([int(size) for size in arguments.sizes.split(",")], arguments.relay))

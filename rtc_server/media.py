@@ -74,17 +74,44 @@ class LagMeter:
         return now - media_time - self._origin
 
 
+class CatchUp:
+    """Which frames to skip once the reader has fallen `max_lag_s` behind real time.
+
+    It skips the backlog down to a quarter of the limit, then measures afresh: if the delay
+    was steady rather than a queue, skipping could never shrink it, and must not go on.
+    """
+
+    def __init__(self, max_lag_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._max_lag_s = max_lag_s
+        self._clock = clock
+        self._meter = LagMeter(clock)
+        self._to_skip_s = 0.0
+
+    def skip(self, media_time: float, duration_s: float) -> bool:
+        lag = self._meter.lag(media_time)
+        if self._to_skip_s <= 0 and lag > self._max_lag_s:
+            self._to_skip_s = lag - self._max_lag_s / 4
+            log.warning("audio %.1f s behind real time: skipping to catch up", lag)
+        if self._to_skip_s <= 0:
+            return False
+        self._to_skip_s -= duration_s
+        if self._to_skip_s <= 0 or lag <= self._max_lag_s / 4:
+            self._to_skip_s = 0.0
+            self._meter = LagMeter(self._clock)
+        metrics.AUDIO_DROPPED_SECONDS.inc(duration_s)
+        return True
+
+
 async def pump_audio(
     track: MediaStreamTrack, on_audio: Callable[[Audio], None], max_lag_s: float
 ) -> None:
     """Read the track until it ends, converting every frame and handing it to `on_audio`.
 
-    aiortc's receive queue is unbounded: if we ever fall behind by `max_lag_s`, frames are
-    skipped until we are back within a quarter of it, rather than drifting further behind.
+    aiortc's receive queue is unbounded: when we fall behind, `CatchUp` skips audio rather
+    than letting captions drift further and further behind the speaker.
     """
     converter = AudioConverter()
-    meter = LagMeter()
-    catching_up = False
+    catch_up = CatchUp(max_lag_s)
     while True:
         try:
             frame = await track.recv()
@@ -93,16 +120,8 @@ async def pump_audio(
         if not isinstance(frame, av.AudioFrame):
             continue
         media_time = _seconds(frame)
-        if media_time is not None:
-            lag = meter.lag(media_time)
-            if lag > max_lag_s and not catching_up:
-                log.warning("audio %.1f s behind real time: skipping to catch up", lag)
-                catching_up = True
-            if catching_up:
-                if lag > max_lag_s / 4:
-                    metrics.AUDIO_DROPPED_SECONDS.inc(frame.samples / frame.sample_rate)
-                    converter = AudioConverter()  # the skipped span is not a network gap
-                    continue
-                catching_up = False
+        if media_time is not None and catch_up.skip(media_time, frame.samples / frame.sample_rate):
+            converter = AudioConverter()  # the skipped span is not a network gap
+            continue
         for chunk in converter.convert(frame):
             on_audio(chunk)

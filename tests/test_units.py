@@ -18,7 +18,7 @@ from rtc_server.asr.text import (
 )
 from rtc_server.captions import MAX_MESSAGE_BYTES, CaptionChannel, split_message
 from rtc_server.languages import display_name, from_whisper, normalize_language, to_whisper
-from rtc_server.media import AudioConverter, LagMeter
+from rtc_server.media import AudioConverter, CatchUp, LagMeter
 
 
 def frame(pts: int, samples: int = 960, value: int = 1000) -> av.AudioFrame:
@@ -138,3 +138,24 @@ def test_whisper_codes_map_both_ways_and_have_names() -> None:
     assert display_name("de") == "German" and display_name("yue") == "Cantonese"
     with pytest.raises(ValueError, match="unknown language"):
         normalize_language("xx-YY")
+
+
+def test_catch_up_skips_a_backlog_then_resumes() -> None:
+    now = [0.0]
+    catch_up = CatchUp(max_lag_s=2.0, clock=lambda: now[0])
+    assert catch_up.skip(0.0, 0.02) is False
+    now[0] = 3.0  # stalled for 3 s: 150 frames are queued and now arrive at once
+    skipped = [catch_up.skip(0.02 * i, 0.02) for i in range(1, 151)]
+    assert skipped[0] and not skipped[-1]
+    assert 0.02 * sum(skipped) <= 3.0 - 0.5 + 0.05  # down to a quarter of the limit
+
+
+def test_catch_up_never_skips_forever_under_steady_delay() -> None:
+    now = [0.0]
+    catch_up = CatchUp(max_lag_s=2.0, clock=lambda: now[0])
+    delivered = 0
+    for i in range(1000):  # every frame arrives 3 s late, at real-time pace
+        media = 0.02 * i
+        now[0] = media + (3.0 if i else 0.0)
+        delivered += not catch_up.skip(media, 0.02)
+    assert delivered > 850  # one bounded skip, then audio flows again
