@@ -181,6 +181,7 @@ class Session:
             log.warning("%s: offer refused", self.participant_id, exc_info=True)
             self._pc = None
             room.audio.remove(self.participant_id)
+            await self._end_recognition()
             await pc.close()
             metrics.PEER_CONNECTIONS.dec()
             raise ProtocolError("bad_sdp", f"the offer could not be applied: {error}") from None
@@ -270,7 +271,7 @@ class Session:
         sender.replaceTrack(None)
         for transceiver in self._pc.getTransceivers():
             if transceiver.sender is sender:
-                receives = transceiver.receiver.track is not None and transceiver.mid == "0"
+                receives = transceiver.currentDirection in ("sendrecv", "recvonly")
                 transceiver.direction = "recvonly" if receives else "inactive"
         self._request_negotiation()
 
@@ -342,15 +343,7 @@ class Session:
         room, participant = self._room, self._participant
         if room is not None and participant is not None and self._rt is not None:
             self._rt.rooms.leave(room, participant, reason)
-        if self._stream is not None and self._pump is not None and self._publisher is not None:
-            # The speaker's last words still reach the room (or are withdrawn).
-            self._pump.cancel()
-            try:
-                await asyncio.wait_for(self._stream.end_input(), LAST_FINAL_TIMEOUT_S)
-                await asyncio.wait_for(self._publisher, LAST_FINAL_TIMEOUT_S)
-            except TimeoutError:
-                log.warning("%s: last final did not finish in time", self.participant_id)
-            await self._stream.aclose()
+        await self._end_recognition()
         for sender in self._remote_senders.values():
             if sender.track is not None:
                 sender.track.stop()
@@ -367,6 +360,21 @@ class Session:
             metrics.PEER_CONNECTIONS.dec()
         self._on_closed(self)
         log.info("%s closed (%s)", self.participant_id, reason)
+
+    async def _end_recognition(self) -> None:
+        """Stop reading audio; the speaker's last words still reach the room (or are
+        withdrawn), within a time limit."""
+        stream, pump, publisher = self._stream, self._pump, self._publisher
+        self._stream = self._pump = self._publisher = None
+        if stream is None or pump is None or publisher is None:
+            return
+        pump.cancel()
+        try:
+            await asyncio.wait_for(stream.end_input(), LAST_FINAL_TIMEOUT_S)
+            await asyncio.wait_for(publisher, LAST_FINAL_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("%s: last final did not finish in time", self.participant_id)
+        await stream.aclose()
 
     def _spawn(self, coroutine: Awaitable[None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coroutine)

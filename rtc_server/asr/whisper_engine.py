@@ -87,7 +87,8 @@ class WhisperEngine:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        # A decode already running finishes in its thread; wait for it off the event loop.
+        await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
 
     async def recognize(
         self, request: DecodeRequest, priority: Priority, key: object | None = None
