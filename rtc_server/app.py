@@ -23,6 +23,7 @@ from rtc_server.session import Runtime
 from rtc_server.settings import Settings
 from rtc_server.signaling import websocket_handler
 from rtc_server.state import APP_STATE, AppState
+from rtc_server.transcripts import SqliteTranscriptStore
 from rtc_server.translation.factory import build_translation_service
 
 log = logging.getLogger(__name__)
@@ -67,12 +68,19 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
             stream_options=stream_options(settings),
             translation=translation,
             rooms=RoomRegistry(
-                translation, settings.max_room_size, settings.history_size, settings.audio_relay
+                translation,
+                settings.max_room_size,
+                settings.history_size,
+                settings.audio_relay,
+                transcripts,
             ),
         )
         log.info("ready: model %s, translation %s", engine.name, state.runtime.translation.backend)
         return engine
 
+    transcripts = (
+        SqliteTranscriptStore(settings.transcript_dir) if settings.transcript_dir else None
+    )
     loading = asyncio.ensure_future(load())
     loading.add_done_callback(lambda task: _record_load_failure(state, task))
     yield
@@ -84,6 +92,8 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
         await loading.result().stop()
     else:
         loading.cancel()
+    if transcripts is not None:
+        transcripts.close()
 
 
 def _record_load_failure(state: AppState, task: asyncio.Task[WhisperEngine]) -> None:
@@ -152,6 +162,19 @@ async def room_stats(request: web.Request) -> web.Response:
     )
 
 
+async def room_transcript(request: web.Request) -> web.Response:
+    """A room's whole stored transcript (every final caption with its translations)."""
+    runtime = request.app[APP_STATE].runtime
+    store = runtime.rooms.transcripts if runtime else None
+    if store is None:
+        raise web.HTTPNotFound(
+            text='{"error": "transcripts are not kept (set RTC_TRANSCRIPT_DIR)"}',
+            content_type="application/json",
+        )
+    room = request.match_info["room"]
+    return web.json_response({"room": room, "captions": store.transcript(room)})
+
+
 async def metrics_endpoint(request: web.Request) -> web.Response:
     metrics.TASKS.set(len(asyncio.all_tasks()))
     response = web.Response(body=generate_latest())
@@ -194,6 +217,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/config", config)
     app.router.add_get("/api/ice-servers", ice_servers)
     app.router.add_get("/api/rooms/{room}/stats", room_stats)
+    app.router.add_get("/api/rooms/{room}/transcript", room_transcript)
     app.router.add_get("/metrics", metrics_endpoint)
     app.router.add_get("/ws", websocket_handler)
     frontend = find_frontend(settings)

@@ -14,6 +14,7 @@ from rtc_server.asr.stream import SpeechEvent, SpeechEventType
 from rtc_server.audio_relay import RoomAudio
 from rtc_server.captions import CaptionChannel
 from rtc_server.protocol import ParticipantInfo, ProtocolError, Speaker, server_message
+from rtc_server.transcripts import TranscriptStore
 from rtc_server.translation.base import TranslationRequest
 from rtc_server.translation.service import TranslationService, TranslationStats
 
@@ -58,8 +59,10 @@ class Room:
         translator: TranslationService,
         history_size: int,
         relay_audio: bool,
+        transcripts: TranscriptStore | None = None,
     ) -> None:
         self.id = room_id
+        self._transcripts = transcripts
         self.audio = RoomAudio(relay_audio)
         self.participants: dict[str, Participant] = {}
         self._translator = translator
@@ -158,6 +161,8 @@ class Room:
             self._by_caption_id.pop(self._history[0].body["id"], None)
         self._history.append(caption)
         self._by_caption_id[body["id"]] = caption
+        if self._transcripts is not None:
+            self._transcripts.add_caption(self.id, body)
         context = self._context.setdefault(speaker.id, deque(maxlen=20))
         source = event.language or ""
         request = TranslationRequest(
@@ -197,6 +202,8 @@ class Room:
                 caption = self._by_caption_id.get(request.caption_id)
                 if caption is not None:
                     caption.translations[target] = body
+                if self._transcripts is not None:
+                    self._transcripts.add_translation(self.id, body)
             for participant in list(self.participants.values()):
                 if participant.caption_language == target:
                     participant.captions.send("translation", body, provisional=not final)
@@ -232,8 +239,14 @@ class RoomRegistry:
     """Rooms exist while they have participants."""
 
     def __init__(
-        self, translator: TranslationService, max_size: int, history_size: int, relay_audio: bool
+        self,
+        translator: TranslationService,
+        max_size: int,
+        history_size: int,
+        relay_audio: bool,
+        transcripts: TranscriptStore | None = None,
     ) -> None:
+        self.transcripts = transcripts
         self._rooms: dict[str, Room] = {}
         self._translator = translator
         self._max_size = max_size
@@ -243,7 +256,9 @@ class RoomRegistry:
     def join(self, room_id: str, participant: Participant) -> Room:
         room = self._rooms.get(room_id)
         if room is None:
-            room = Room(room_id, self._translator, self._history_size, self._relay_audio)
+            room = Room(
+                room_id, self._translator, self._history_size, self._relay_audio, self.transcripts
+            )
         elif len(room.participants) >= self._max_size:
             raise ProtocolError("room_full", f"room {room_id!r} is full ({self._max_size} people)")
         self._rooms[room_id] = room

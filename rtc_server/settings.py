@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     max_room_size: int = Field(8, ge=1, le=100)
     audio_relay: bool = Field(True, description="Send each participant the others' audio.")
     history_size: int = Field(50, ge=0, le=1000, description="Captions replayed to late joiners.")
+    transcript_dir: Path | None = Field(
+        None, description="Keep every room's transcript in an SQLite file here (off when unset)."
+    )
 
     @field_validator(
         "languages",

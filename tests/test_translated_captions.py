@@ -234,6 +234,13 @@ async def test_late_joiner_gets_recent_captions_in_its_language(
         assert stats["participants"] == 2
         assert stats["translation"]["completed"] >= len(early.finals())
 
+        url = f"{backend.base_url}/api/rooms/{room}/transcript"
+        stored = json.loads(await asyncio.to_thread(lambda: urllib.request.urlopen(url).read()))
+        assert [c["text"] for c in stored["captions"]] == [c["text"] for c in early.finals()]
+        assert [c["translations"]["nl"] for c in stored["captions"]] == [
+            t["text"] for t in early.translations()
+        ]
+
 
 def test_stats_of_a_room_that_is_not_open_is_404(backend: BackendProcess) -> None:
     with pytest.raises(urllib.error.HTTPError) as error:
