@@ -8,7 +8,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from rtc_server import aiortc_speedups, metrics
@@ -84,8 +84,6 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
     loading = asyncio.ensure_future(load())
     loading.add_done_callback(lambda task: _record_load_failure(state, task))
     yield
-    sessions = list(state.sessions)
-    await asyncio.gather(*(session.close("shutdown") for session in sessions))
     if state.runtime is not None:
         await state.runtime.rooms.close()
     if loading.done() and loading.exception() is None:
@@ -94,6 +92,19 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
         loading.cancel()
     if transcripts is not None:
         transcripts.close()
+
+
+async def _close_connections(app: web.Application) -> None:
+    """On shutdown, end every session (peers, tasks, last finals) and close its WebSocket:
+    the server otherwise waits for clients to hang up."""
+    state = app[APP_STATE]
+    await asyncio.gather(*(session.close("shutdown") for session in list(state.sessions)))
+    await asyncio.gather(
+        *(
+            ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+            for ws in list(state.websockets)
+        )
+    )
 
 
 def _record_load_failure(state: AppState, task: asyncio.Task[WhisperEngine]) -> None:
@@ -213,6 +224,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     app[APP_STATE] = AppState(settings=settings)
     app.cleanup_ctx.append(_runtime_context)
+    app.on_shutdown.append(_close_connections)
     app.router.add_get("/health", health)
     app.router.add_get("/api/config", config)
     app.router.add_get("/api/ice-servers", ice_servers)

@@ -39,6 +39,7 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
 
     session = Session(runtime, send, state.sessions.discard)
     state.sessions.add(session)
+    state.websockets.add(ws)
     metrics.SESSIONS.inc()
     writer = asyncio.ensure_future(_write(ws, outbox))
     try:
@@ -54,6 +55,7 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
         metrics.SESSIONS.dec()
         await _drain(outbox, writer)
         await ws.close()
+        state.websockets.discard(ws)
     return ws
 
 

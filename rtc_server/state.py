@@ -20,6 +20,7 @@ class AppState:
     runtime: Runtime | None = None  # set once the model has loaded
     load_error: str | None = None
     sessions: set[Session] = field(default_factory=set)
+    websockets: set[web.WebSocketResponse] = field(default_factory=set)
 
 
 APP_STATE = web.AppKey("state", AppState)

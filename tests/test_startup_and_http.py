@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from rtc_server.asr.model import BASE_MODEL_SIZE, assemble_base_model
+from tests.client import Peer, silence
 from tests.servers import ROOT, BackendProcess, free_port, start_backend
 
 
@@ -166,3 +169,15 @@ def test_web_app_is_served_with_an_spa_fallback(backend: BackendProcess) -> None
     assert get(f"{backend.base_url}/")[1] == index
     assert get(f"{backend.base_url}/r/standup")[1] == index  # a route inside the app
     assert get(f"{backend.base_url}/..%2f..%2fpyproject.toml")[1] == index  # never outside
+
+
+async def test_sigterm_closes_every_session_and_exits_cleanly() -> None:
+    with start_backend() as backend:
+        async with Peer(backend.ws_url) as peer:
+            await peer.join("shutdown", "Stayer")
+            await peer.connect(silence(5))
+            backend.process.send_signal(signal.SIGTERM)
+            code = await asyncio.to_thread(backend.process.wait, 20)
+            await peer.wait_for(lambda: peer.ws.closed, timeout=10)
+    assert code == 0
+    assert f"{peer.participant_id} closed (shutdown)" in backend.log()
