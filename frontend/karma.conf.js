@@ -1,4 +1,6 @@
 // Unit tests run in the system Chromium (CHROME_BIN), headless, without any network side traffic.
+const { HEADLESS_FLAGS } = require('./chromium-flags.cjs');
+
 module.exports = function (config) {
   config.set({
     basePath: '',
@@ -18,16 +20,7 @@ module.exports = function (config) {
     customLaunchers: {
       ChromiumHeadlessCI: {
         base: 'ChromeHeadless',
-        flags: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
+        flags: HEADLESS_FLAGS,
       },
     },
     browsers: ['ChromiumHeadlessCI'],

@@ -10,6 +10,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import chromiumFlags from '../chromium-flags.cjs';
 
 const BASE_URL = required('BASE_URL');
 const FAKE_MIC_WAV = path.resolve(required('FAKE_MIC_WAV'));
@@ -20,17 +21,8 @@ const SPEAKER_LANGUAGE = process.env.SPEAKER_LANGUAGE || 'en';
 const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_S || 60) * 1000;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-// Headless as root, with no background traffic to hosts this machine cannot reach.
-const HEADLESS_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const { HEADLESS_FLAGS } = chromiumFlags;
+
 const MEDIA_FLAGS = [
   '--use-fake-ui-for-media-stream',
   '--use-fake-device-for-media-stream',

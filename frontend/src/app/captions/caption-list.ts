@@ -38,7 +38,7 @@ const TIME = new Intl.DateTimeFormat(undefined, {
     >
       @if (lines().length === 0) {
         <div
-          class="flex h-full flex-col items-center justify-center gap-3 text-center text-slate-500"
+          class="flex h-full flex-col items-center justify-center gap-3 text-center text-slate-500 dark:text-slate-400"
         >
           <app-icon name="captions" [size]="40" class="text-slate-300 dark:text-slate-700" />
           <p class="text-base font-medium">Captions appear here as people speak.</p>
@@ -65,7 +65,7 @@ const TIME = new Intl.DateTimeFormat(undefined, {
                   {{ line.speaker.name }}
                 </span>
                 <time
-                  class="tabular-nums text-slate-400 dark:text-slate-500"
+                  class="tabular-nums text-slate-500 dark:text-slate-400"
                   [attr.datetime]="iso(line.startedAt)"
                   [attr.title]="
                     line.history ? 'Spoken before you joined; time is approximate' : null

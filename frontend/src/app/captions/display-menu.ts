@@ -17,7 +17,9 @@ const VIEWS: { value: CaptionView; label: string }[] = [
     <app-menu label="Display" icon="text" testId="display-menu" [closeOnSelect]="false">
       <div class="flex flex-col gap-3 p-2 sm:w-64">
         <fieldset>
-          <legend class="mb-1.5 text-xs font-semibold text-slate-500">Show</legend>
+          <legend class="mb-1.5 text-xs font-semibold text-slate-500 dark:text-slate-400">
+            Show
+          </legend>
           <div class="grid grid-cols-3 gap-1 rounded-lg bg-slate-100 p-1 dark:bg-slate-800">
             @for (view of views; track view.value) {
               <button
@@ -34,7 +36,9 @@ const VIEWS: { value: CaptionView; label: string }[] = [
           </div>
         </fieldset>
         <label class="flex flex-col gap-1.5">
-          <span class="flex justify-between text-xs font-semibold text-slate-500">
+          <span
+            class="flex justify-between text-xs font-semibold text-slate-500 dark:text-slate-400"
+          >
             Text size <span class="tabular-nums">{{ preferences().textSize }} px</span>
           </span>
           <input

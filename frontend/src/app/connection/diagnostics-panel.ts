@@ -22,17 +22,17 @@ const LATENCY_HELP =
   imports: [Icon],
   template: `
     <dl class="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5 text-sm" data-testid="diagnostics">
-      <dt class="text-slate-500">Connection</dt>
+      <dt class="text-slate-500 dark:text-slate-400">Connection</dt>
       <dd data-testid="diag-state">{{ session.state() }}</dd>
-      <dt class="text-slate-500">ICE</dt>
+      <dt class="text-slate-500 dark:text-slate-400">ICE</dt>
       <dd data-testid="diag-ice">{{ diagnostics.iceState() ?? '—' }}</dd>
-      <dt class="text-slate-500">Route</dt>
+      <dt class="text-slate-500 dark:text-slate-400">Route</dt>
       <dd data-testid="diag-route">{{ route() }}</dd>
-      <dt class="text-slate-500">Media RTT</dt>
+      <dt class="text-slate-500 dark:text-slate-400">Media RTT</dt>
       <dd>{{ ms(stats()?.roundTripMs) }}</dd>
-      <dt class="text-slate-500">Signaling RTT</dt>
+      <dt class="text-slate-500 dark:text-slate-400">Signaling RTT</dt>
       <dd>{{ ms(diagnostics.signalingRoundTripMs()) }}</dd>
-      <dt class="text-slate-500">Audio in</dt>
+      <dt class="text-slate-500 dark:text-slate-400">Audio in</dt>
       <dd>
         @if (stats()?.audioJitterMs !== null && stats()?.audioJitterMs !== undefined) {
           jitter {{ stats()!.audioJitterMs }} ms · lost {{ stats()!.audioPacketsLost ?? 0 }}
@@ -40,7 +40,7 @@ const LATENCY_HELP =
           —
         }
       </dd>
-      <dt class="flex items-center gap-1 text-slate-500">
+      <dt class="flex items-center gap-1 text-slate-500 dark:text-slate-400">
         Caption delay
         <span
           class="cursor-help text-slate-400"
@@ -54,7 +54,9 @@ const LATENCY_HELP =
       <dd data-testid="diag-latency">
         @if (diagnostics.lastLatencyMs() !== null) {
           {{ diagnostics.lastLatencyMs() }} ms
-          <span class="text-slate-500">(median {{ diagnostics.medianLatencyMs() }} ms)</span>
+          <span class="text-slate-500 dark:text-slate-400"
+            >(median {{ diagnostics.medianLatencyMs() }} ms)</span
+          >
         } @else {
           —
         }
@@ -80,6 +82,6 @@ export class DiagnosticsPanel {
   });
 
   protected ms(value: number | null | undefined): string {
-    return value === null || value === undefined ? '—' : `${value} ms`;
+    return value === null || value === undefined ? '—' : `${Math.round(value)} ms`;
   }
 }

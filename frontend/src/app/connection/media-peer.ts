@@ -27,10 +27,7 @@ export class MediaPeer {
   private readonly sender: RTCRtpSender | null;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    options: MediaPeerOptions,
-    handlers: MediaPeerHandlers,
-  ) {
+  constructor(options: MediaPeerOptions, handlers: MediaPeerHandlers) {
     this.pc = new RTCPeerConnection({
       iceServers: options.iceServers,
       iceTransportPolicy: options.iceTransportPolicy,

@@ -54,6 +54,16 @@ describe('JoinScreen', () => {
     expect(captions).toEqual(['Each speaker’s language', 'English', 'German']);
   });
 
+  it('names the caption languages when the server translates into only a few', async () => {
+    const limited = { ...CONFIG, translation: { backend: 'whisper', targets: ['en', 'de'] } };
+    (window.fetch as jasmine.Spy).and.callFake(async () => new Response(JSON.stringify(limited)));
+    await TestBed.inject(ConfigService).load();
+    await fixture.whenStable();
+    expect(byTestId('translation-note').textContent?.trim()).toBe(
+      'Captions can be translated into English or German on this server.',
+    );
+  });
+
   it('explains what is wrong instead of joining', async () => {
     type('join-room', 'no spaces please');
     type('join-name', 'Ada');

@@ -1,6 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
-import { SessionService } from '../connection/session.service';
+import { SessionService, SessionSettings } from '../connection/session.service';
 import { MicrophoneService } from '../media/microphone.service';
 import { MAX_NAME_LENGTH, validateJoin } from '../protocol/protocol';
 import { copyText } from '../shared/clipboard';
@@ -43,7 +43,12 @@ export class JoinScreen {
     const targets = this.config.config()?.translation.targets;
     if (!targets) return '';
     if (targets.length === 0) return 'Translation is turned off on this server.';
-    if (!targets.includes('*')) return 'This server translates into the languages listed.';
+    if (!targets.includes('*')) {
+      const names = this.config.captionLanguages().map((lang) => lang.name);
+      const list =
+        names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
+      return `Captions can be translated into ${list} on this server.`;
+    }
     return 'Captions in other languages are translated for you.';
   });
 
@@ -83,26 +88,26 @@ export class JoinScreen {
   protected async join(): Promise<void> {
     const room = this.room().trim() || randomRoomName();
     this.room.set(room);
-    const request = {
+    const settings: SessionSettings = {
       room,
       name: this.name().trim(),
       language: this.language(),
-      caption_language: this.captionLanguage(),
+      captionLanguage: this.captionLanguage(),
+      listenOnly: this.listenOnly(),
+      forceRelay: this.forceRelay(),
     };
-    const invalid = validateJoin(request);
+    const invalid = validateJoin({
+      room,
+      name: settings.name,
+      language: settings.language,
+      caption_language: settings.captionLanguage,
+    });
     if (invalid) {
       this.error.set(invalid);
       return;
     }
-    this.prefs.update({
-      room,
-      name: request.name,
-      language: request.language,
-      captionLanguage: request.caption_language,
-      listenOnly: this.listenOnly(),
-      forceRelay: this.forceRelay(),
-    });
-    if (!this.listenOnly()) {
+    this.prefs.update(settings);
+    if (!settings.listenOnly) {
       this.starting.set(true);
       const ready = this.mic.track() !== null || (await this.mic.start());
       this.starting.set(false);
@@ -112,13 +117,6 @@ export class JoinScreen {
     }
     this.error.set(null);
     history.replaceState(null, '', inviteLink(room, location.href));
-    this.session.join({
-      room,
-      name: request.name,
-      language: request.language,
-      captionLanguage: request.caption_language,
-      listenOnly: this.listenOnly(),
-      forceRelay: this.forceRelay(),
-    });
+    this.session.join(settings);
   }
 }

@@ -14,7 +14,7 @@ import { MicrophoneService } from './microphone.service';
   template: `
     @if (session.settings()?.listenOnly) {
       <span
-        class="hidden items-center gap-1.5 text-sm text-slate-500 sm:inline-flex"
+        class="hidden items-center gap-1.5 text-sm text-slate-500 dark:text-slate-400 sm:inline-flex"
         data-testid="listen-only-badge"
       >
         <app-icon name="headphones" [size]="16" /> Listening
@@ -51,7 +51,9 @@ import { MicrophoneService } from './microphone.service';
         <app-level-meter-bar [level]="mic.level()" [muted]="mic.muted()" />
       </div>
       <app-menu label="Microphone" icon="sliders" testId="mic-menu">
-        <p class="px-3 pt-1 pb-2 text-xs font-semibold text-slate-500">Microphone</p>
+        <p class="px-3 pt-1 pb-2 text-xs font-semibold text-slate-500 dark:text-slate-400">
+          Microphone
+        </p>
         @for (device of mic.devices(); track device.deviceId) {
           <button
             type="button"

@@ -11,7 +11,7 @@ import { RoomStore } from './room-store';
   imports: [Icon],
   template: `
     <h2
-      class="mb-2 flex items-center gap-2 text-xs font-semibold tracking-wide text-slate-500 uppercase"
+      class="mb-2 flex items-center gap-2 text-xs font-semibold tracking-wide text-slate-500 dark:text-slate-400 uppercase"
     >
       <app-icon name="users" [size]="14" /> In this room
       <span
@@ -41,13 +41,16 @@ import { RoomStore } from './room-store';
             <p class="truncate text-sm font-medium">
               {{ person.name }}
               @if (person.id === room.selfId()) {
-                <span class="font-normal text-slate-500">(you)</span>
+                <span class="font-normal text-slate-500 dark:text-slate-400">(you)</span>
               }
             </p>
-            <p class="text-xs text-slate-500">
-              speaks
-              {{ person.language === 'auto' ? 'any language' : config.nameOf(person.language) }} ·
-              reads
+            <p class="text-xs text-slate-500 dark:text-slate-400">
+              {{
+                person.language === 'auto'
+                  ? 'language auto-detected'
+                  : 'speaks ' + config.nameOf(person.language)
+              }}
+              · reads
               {{
                 person.caption_language === null
                   ? 'originals'
@@ -83,7 +86,9 @@ import { RoomStore } from './room-store';
       }
     </ul>
     @if (room.unmatchedAudio().length > 0) {
-      <h3 class="mt-4 mb-1 text-xs font-semibold text-slate-500">Other room audio</h3>
+      <h3 class="mt-4 mb-1 text-xs font-semibold text-slate-500 dark:text-slate-400">
+        Other room audio
+      </h3>
       <ul class="flex flex-col gap-1">
         @for (audio of room.unmatchedAudio(); track audio.trackId; let i = $index) {
           @let muted = room.mutedAudio().has(room.audioKey(audio));
