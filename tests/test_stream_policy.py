@@ -12,6 +12,7 @@ import pytest
 from rtc_server.asr.model import resolve_model
 from rtc_server.asr.recognizer import SAMPLE_RATE, DecodeRequest, Hypothesis, Priority
 from rtc_server.asr.stream import RecognizeStream, SpeechEvent, SpeechEventType, StreamOptions
+from rtc_server.asr.vad import WINDOW, StreamingVad
 from rtc_server.asr.whisper_engine import WhisperEngine
 from rtc_server.settings import Settings
 from tests.client import load_audio
@@ -174,3 +175,31 @@ async def test_empty_final_withdraws_what_was_shown() -> None:
     finals = of_type(events, SpeechEventType.FINAL)
     assert of_type(events, SpeechEventType.PARTIAL)
     assert finals and finals[-1].text == ""
+
+
+async def test_speaker_leaving_mid_decode_still_gets_its_final() -> None:
+    """The final of an utterance cut short by the speaker leaving reuses the decode already
+    running for the pause; stopping the partial must not cancel that decode."""
+    recognizer = ScriptedRecognizer()
+    stream = RecognizeStream(recognizer, "en")
+    speech = recording("stereo_diarization.wav", 1)
+    voiced = np.flatnonzero(StreamingVad().process(speech) >= 0.5)
+    speech = speech[: (voiced[-1] + 1) * WINDOW]  # ends right after the last word
+    events: list[SpeechEvent] = []
+
+    async def collect() -> None:
+        async for event in stream:
+            events.append(event)
+
+    reader = asyncio.ensure_future(collect())
+    pause = np.zeros(int(SAMPLE_RATE * 0.3), np.float32)  # long enough to start that decode
+    for index, piece in enumerate((speech, pause)):
+        recognizer.delay = 1.0 if index else 0.0  # only the decode of the pause is slow
+        for offset in range(0, piece.size, CHUNK):
+            stream.push_audio(piece[offset : offset + CHUNK])
+            await asyncio.sleep(0.001)
+    assert recognizer.running == 1, "the decode that heard everything should be running"
+    await stream.end_input()
+    await reader
+    assert [e.text for e in events if e.type is SpeechEventType.FINAL] == ["hello there"]
+    assert Priority.FINAL not in recognizer.calls

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -148,7 +149,7 @@ class RecognizeStream:
         self._last_final: asyncio.Task[None] | None = None
         self._last_final_number = 0
         self._shown_partials: set[int] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._closed = False
         o = self._options
         self._min_speech_windows = max(1, round(o.min_speech_s * SAMPLE_RATE / WINDOW))
@@ -159,9 +160,6 @@ class RecognizeStream:
     @property
     def time(self) -> float:
         return self._clock / SAMPLE_RATE
-
-    def set_language(self, language: str | None) -> None:
-        self._language = language
 
     def push_audio(self, samples: Audio) -> None:
         if self._closed:
@@ -336,6 +334,7 @@ class RecognizeStream:
         decoding = asyncio.ensure_future(
             self._recognizer.recognize(request, Priority.PARTIAL, key=self)
         )
+        self._track(decoding)
         utterance.latest_partial = _PartialDecode(self._clock, decoding)
         self._partial_task = self._spawn(self._run_partial(utterance, request, decoding))
 
@@ -348,7 +347,9 @@ class RecognizeStream:
         number = utterance.number
         start = utterance.start_sample / SAMPLE_RATE
         try:
-            hypothesis = await decoding
+            # Shielded: a final may be waiting on this same decode (`_final_from_partial`),
+            # and cancelling this partial must not cancel it.
+            hypothesis = await asyncio.shield(decoding)
         finally:
             self._partial_task = None
         if hypothesis is None or number <= self._last_final_number:
@@ -461,9 +462,12 @@ class RecognizeStream:
 
     def _spawn(self, coroutine: Awaitable[None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coroutine)
+        self._track(task)
+        return task
+
+    def _track(self, task: asyncio.Future[Any]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return task
 
 
 async def _ready(hypothesis: Hypothesis) -> Hypothesis:
