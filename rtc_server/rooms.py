@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from rtc_server.asr.stream import SpeechEvent, SpeechEventType
 from rtc_server.audio_relay import RoomAudio
 from rtc_server.captions import CaptionChannel
 from rtc_server.protocol import ParticipantInfo, ProtocolError, Speaker, server_message
+from rtc_server.tasks import BackgroundTasks
 from rtc_server.transcripts import TranscriptStore
 from rtc_server.translation.base import TranslationRequest
 from rtc_server.translation.service import TranslationService, TranslationStats
@@ -67,9 +67,8 @@ class Room:
         self.participants: dict[str, Participant] = {}
         self._translator = translator
         self._history: deque[_FinalCaption] = deque(maxlen=history_size)
-        self._by_caption_id: dict[str, _FinalCaption] = {}
         self._context: dict[str, deque[str]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
         self.translation_stats = TranslationStats()
 
     # Membership
@@ -156,11 +155,7 @@ class Room:
             self._finish(speaker, event, body)
 
     def _finish(self, speaker: Participant, event: SpeechEvent, body: dict[str, Any]) -> None:
-        caption = _FinalCaption(body)
-        if len(self._history) == self._history.maxlen and self._history:
-            self._by_caption_id.pop(self._history[0].body["id"], None)
-        self._history.append(caption)
-        self._by_caption_id[body["id"]] = caption
+        self._history.append(_FinalCaption(body))
         if self._transcripts is not None:
             self._transcripts.add_caption(self.id, body)
         context = self._context.setdefault(speaker.id, deque(maxlen=20))
@@ -175,7 +170,7 @@ class Room:
         )
         context.append(event.text)
         for target in self._targets(source):
-            self._spawn(self._translate(request, target, speaker))
+            self._tasks.spawn(self._translate(request, target, speaker))
 
     def _targets(self, source: str) -> set[str]:
         return {
@@ -199,9 +194,10 @@ class Room:
         def deliver(text: str, final: bool) -> None:
             body = {**base, "text": text, "final": final}
             if final:
-                caption = self._by_caption_id.get(request.caption_id)
-                if caption is not None:
-                    caption.translations[target] = body
+                for caption in reversed(self._history):  # recent captions come last
+                    if caption.body["id"] == request.caption_id:
+                        caption.translations[target] = body
+                        break
                 if self._transcripts is not None:
                     self._transcripts.add_translation(self.id, body)
             for participant in list(self.participants.values()):
@@ -224,15 +220,8 @@ class Room:
         for participant in list(self.participants.values()):
             participant.captions.send(kind, body, provisional=provisional)
 
-    def _spawn(self, coroutine: Any) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
 
 
 class RoomRegistry:

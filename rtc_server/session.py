@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -38,6 +38,7 @@ from rtc_server.protocol import (
 from rtc_server.rooms import Participant, Room, RoomRegistry
 from rtc_server.sdp_interop import keep_extension_ids
 from rtc_server.settings import Settings
+from rtc_server.tasks import BackgroundTasks
 from rtc_server.translation.service import TranslationService
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class Session:
         self._stream: RecognizeStream | None = None
         self._pump: asyncio.Task[None] | None = None
         self._publisher: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
         self._remote_senders: dict[str, RTCRtpSender] = {}
         self._negotiation_needed = False
         self._extension_ids: dict[str, int] = {}
@@ -190,7 +191,7 @@ class Session:
         # Others' audio comes after the answer, through a server offer: an answer cannot add
         # transceivers the client did not offer.
         room.audio.add_listener(self)
-        self._spawn(self._require_connection(self._rt.settings.ice_connect_timeout_s))
+        self._tasks.spawn(self._require_connection(self._rt.settings.ice_connect_timeout_s))
 
     async def _candidate(self, message: Candidate) -> None:
         self._membership()
@@ -237,7 +238,7 @@ class Session:
                     await asyncio.wait_for(self._answer_arrived.wait(), ANSWER_TIMEOUT_S)
                 except TimeoutError:
                     log.warning("%s never answered a renegotiation", self.participant_id)
-                    self._spawn(self.close("failed"))
+                    self._tasks.spawn(self.close("failed"))
                     return
                 self._announce_audio_tracks()
 
@@ -279,7 +280,7 @@ class Session:
         self._negotiation_needed = True
         pc = self._pc
         if pc is not None and pc.localDescription is not None and pc.signalingState == "stable":
-            self._spawn(self._renegotiate())
+            self._tasks.spawn(self._renegotiate())
 
     # Peer connection events
 
@@ -293,10 +294,10 @@ class Session:
         self._stream = stream
         recognized = room.audio.for_recognition(track)
         room.audio.add_source(self.participant_id, track)
-        self._pump = self._spawn(
+        self._pump = self._tasks.spawn(
             pump_audio(recognized, stream.push_audio, runtime.settings.max_lag_s)
         )
-        self._publisher = self._spawn(self._publish_captions(stream, room, participant))
+        self._publisher = self._tasks.spawn(self._publish_captions(stream, room, participant))
 
     async def _publish_captions(
         self, stream: RecognizeStream, room: Room, participant: Participant
@@ -330,7 +331,7 @@ class Session:
 
     async def _fail_connection(self, message: str) -> None:
         self._send(server_message("error", code="connection_failed", message=message))
-        self._spawn(self.close("failed"))
+        self._tasks.spawn(self.close("failed"))
 
     # Teardown
 
@@ -350,11 +351,7 @@ class Session:
         self._remote_senders.clear()
         if self._answer_arrived is not None:
             self._answer_arrived.set()
-        current = asyncio.current_task()
-        tasks = [task for task in self._tasks if task is not current]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
         if self._pc is not None:
             await self._pc.close()
             metrics.PEER_CONNECTIONS.dec()
@@ -375,9 +372,3 @@ class Session:
         except TimeoutError:
             log.warning("%s: last final did not finish in time", self.participant_id)
         await stream.aclose()
-
-    def _spawn(self, coroutine: Awaitable[None]) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task

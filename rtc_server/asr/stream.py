@@ -14,7 +14,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -36,6 +35,7 @@ from rtc_server.asr.text import (
     split_words,
 )
 from rtc_server.asr.vad import WINDOW, StreamingVad
+from rtc_server.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class RecognizeStream:
         self._last_final: asyncio.Task[None] | None = None
         self._last_final_number = 0
         self._shown_partials: set[int] = set()
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = BackgroundTasks()
         self._closed = False
         o = self._options
         self._min_speech_windows = max(1, round(o.min_speech_s * SAMPLE_RATE / WINDOW))
@@ -198,10 +198,7 @@ class RecognizeStream:
     async def aclose(self) -> None:
         """Stop at once, dropping work in progress."""
         self._closed = True
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
         self._events.put_nowait(None)
 
     async def __aiter__(self) -> AsyncIterator[SpeechEvent]:
@@ -331,12 +328,11 @@ class RecognizeStream:
             word_timestamps=utterance.duration >= self._options.commit_after_s / 2,
             prompt=utterance.prompt,
         )
-        decoding = asyncio.ensure_future(
+        decoding = self._tasks.spawn(
             self._recognizer.recognize(request, Priority.PARTIAL, key=self)
         )
-        self._track(decoding)
         utterance.latest_partial = _PartialDecode(self._clock, decoding)
-        self._partial_task = self._spawn(self._run_partial(utterance, request, decoding))
+        self._partial_task = self._tasks.spawn(self._run_partial(utterance, request, decoding))
 
     async def _run_partial(
         self,
@@ -417,7 +413,7 @@ class RecognizeStream:
 
     def _queue_final(self, final: _Final, decoding: Awaitable[Hypothesis | None]) -> None:
         previous = self._last_final
-        self._last_final = self._spawn(
+        self._last_final = self._tasks.spawn(
             self._emit_final(final, decoding, previous, time.perf_counter())
         )
 
@@ -459,15 +455,6 @@ class RecognizeStream:
 
     def _emit(self, event: SpeechEvent) -> None:
         self._events.put_nowait(event)
-
-    def _spawn(self, coroutine: Awaitable[None]) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(coroutine)
-        self._track(task)
-        return task
-
-    def _track(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 async def _ready(hypothesis: Hypothesis) -> Hypothesis:
