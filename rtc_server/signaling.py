@@ -37,11 +37,25 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     def runtime() -> Runtime | None:
         return state.runtime
 
-    session = Session(runtime, send, state.sessions.discard)
+    ended = asyncio.Event()
+
+    def on_closed(session: Session) -> None:
+        state.sessions.discard(session)
+        ended.set()
+
+    async def hang_up_when_ended() -> None:
+        """A session the server ends (failed media, shutdown) ends its WebSocket too,
+        once the last messages (the error saying why) are out."""
+        await ended.wait()
+        await _drain(outbox, writer)
+        await ws.close()
+
+    session = Session(runtime, send, on_closed)
     state.sessions.add(session)
     state.websockets.add(ws)
     metrics.SESSIONS.inc()
     writer = asyncio.ensure_future(_write(ws, outbox))
+    hang_up = asyncio.ensure_future(hang_up_when_ended())
     try:
         async for message in ws:
             if message.type is WSMsgType.TEXT:
@@ -53,8 +67,7 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     finally:
         await session.close("disconnected")
         metrics.SESSIONS.dec()
-        await _drain(outbox, writer)
-        await ws.close()
+        await hang_up
         state.websockets.discard(ws)
     return ws
 

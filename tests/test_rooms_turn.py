@@ -187,6 +187,9 @@ async def test_bad_turn_credentials_fail_clearly(
         assert time.monotonic() - started < 15  # the server's 8 s limit, not a hang
         assert peer.pc is not None
         assert " typ relay" not in peer.pc.localDescription.sdp  # coturn refused to allocate
+        await peer.wait_for(
+            lambda: peer.ws.closed, timeout=5
+        )  # the server hung up after saying why
 
 
 async def test_join_time_without_relay(backend: BackendProcess) -> None:
