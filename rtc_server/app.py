@@ -58,6 +58,10 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
     state = app[APP_STATE]
     settings = state.settings
 
+    transcripts = (
+        SqliteTranscriptStore(settings.transcript_dir) if settings.transcript_dir else None
+    )
+
     async def load() -> WhisperEngine:
         engine = await asyncio.to_thread(load_engine, settings)
         engine.start()
@@ -78,9 +82,6 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
         log.info("ready: model %s, translation %s", engine.name, state.runtime.translation.backend)
         return engine
 
-    transcripts = (
-        SqliteTranscriptStore(settings.transcript_dir) if settings.transcript_dir else None
-    )
     loading = asyncio.ensure_future(load())
     loading.add_done_callback(lambda task: _record_load_failure(state, task))
     yield
