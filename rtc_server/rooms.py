@@ -29,6 +29,7 @@ class Participant:
     caption_language: str | None
     send_signal: Callable[[str], None]  # a message on this participant's WebSocket
     captions: CaptionChannel = field(default_factory=CaptionChannel)
+    audio_origin_ms: int = 0  # server wall clock (Unix ms) at the start of its audio; 0: none
 
     @property
     def info(self) -> ParticipantInfo:
@@ -148,6 +149,7 @@ class Room:
             "final": final,
             "start": round(event.start, 2),
             "end": round(event.end, 2),
+            "origin": speaker.audio_origin_ms,
         }
         metrics.CAPTIONS.labels("final" if final else "partial").inc()
         self._send_all("caption", body, provisional=not final)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.sdp import SessionDescription, candidate_from_sdp
 
 from rtc_server import metrics
-from rtc_server.asr.recognizer import SpeechRecognizer
+from rtc_server.asr.recognizer import Audio, SpeechRecognizer
 from rtc_server.asr.stream import RecognizeStream, StreamOptions
 from rtc_server.ice import browser_ice_servers, server_rtc_configuration
 from rtc_server.media import pump_audio
@@ -294,9 +295,13 @@ class Session:
         self._stream = stream
         recognized = room.audio.for_recognition(track)
         room.audio.add_source(self.participant_id, track)
-        self._pump = self._tasks.spawn(
-            pump_audio(recognized, stream.push_audio, runtime.settings.max_lag_s)
-        )
+
+        def hear(chunk: Audio) -> None:
+            if not participant.audio_origin_ms:  # caption times count from here
+                participant.audio_origin_ms = round(time.time() * 1000)
+            stream.push_audio(chunk)
+
+        self._pump = self._tasks.spawn(pump_audio(recognized, hear, runtime.settings.max_lag_s))
         self._publisher = self._tasks.spawn(self._publish_captions(stream, room, participant))
 
     async def _publish_captions(

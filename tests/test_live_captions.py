@@ -77,6 +77,14 @@ async def test_jfk_speech_becomes_partial_then_final_captions(backend: BackendPr
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     assert not consecutive_duplicates(text)
     assert all(f["language"] == "en" for f in finals)
+    # Wall-clock times: every caption of the speaker shares the origin of its audio, which is
+    # when the test started sending (server and test share this machine's clock).
+    assert speaker.track is not None and speaker.track.started_at is not None
+    sent_at_ms = (speaker.track.started_at + time.time() - time.monotonic()) * 1000
+    assert (
+        len({r.message["origin"] for r in speaker.captions if r.message["type"] == "caption"}) == 1
+    )
+    assert abs(finals[0]["origin"] - sent_at_ms) < 1000
 
 
 @pytest.mark.slow

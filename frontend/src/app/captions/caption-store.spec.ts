@@ -188,6 +188,13 @@ describe('CaptionStore', () => {
       store.apply(caption({ id: 'b', seq: 2, start: 5, end: 6, final: true }), 13_500);
       expect(store.lines().map((l) => l.startedAt)).toEqual([8_500, 12_500]);
     });
+
+    it("uses the server's origin when the caption carries one, whenever it arrives", () => {
+      const origin = 1_767_225_600_000;
+      store.apply(caption({ id: 'a', seq: 1, start: 1, end: 2, origin, final: true }), 99_000);
+      expect(store.lines()[0].startedAt).toBe(origin + 1_000);
+      expect(store.lines()[0].endedAt).toBe(origin + 2_000);
+    });
   });
 
   it('lists finals only in finals()', () => {

@@ -156,11 +156,15 @@ export class CaptionStore {
   }
 
   /**
-   * A caption cannot arrive before its audio ended, so `now - end` is never earlier than the
-   * moment the speaker's audio clock started; the smallest value seen is the best estimate.
-   * History captions give poor estimates that the speaker's next live caption corrects.
+   * When the speaker's audio clock started: the server says so (`origin`), which gives every
+   * listener the same times. Without it: a caption cannot arrive before its audio ended, so
+   * `now - end` is never earlier than that moment; the smallest value seen is the estimate.
    */
   private observeAnchor(message: CaptionMessage, now: number): void {
+    if (message.origin > 0) {
+      this.anchors.set(message.speaker.id, message.origin);
+      return;
+    }
     const candidate = now - message.end * 1000;
     const current = this.anchors.get(message.speaker.id);
     if (current === undefined || candidate < current) {

@@ -190,9 +190,20 @@ describe('protocol: data-channel messages', () => {
     parts: 1,
   };
 
-  it('parses a caption, defaulting history to false', () => {
+  it('parses a caption, defaulting history to false and origin to 0 (unknown)', () => {
     const result = parseChannelMessage(json(captionJson));
-    expect(result.ok && result.message).toEqual({ ...captionJson, history: false } as never);
+    expect(result.ok && result.message).toEqual({
+      ...captionJson,
+      origin: 0,
+      history: false,
+    } as never);
+  });
+
+  it('keeps the origin the server sends', () => {
+    const result = parseChannelMessage(json({ ...captionJson, origin: 1_767_225_600_123 }));
+    expect(result.ok && result.message && 'origin' in result.message && result.message.origin).toBe(
+      1_767_225_600_123,
+    );
   });
 
   it('keeps history: true and defaults part/parts when absent', () => {
@@ -200,7 +211,11 @@ describe('protocol: data-channel messages', () => {
     delete sent['part'];
     delete sent['parts'];
     const result = parseChannelMessage(json(sent));
-    expect(result.ok && result.message).toEqual({ ...captionJson, history: true } as never);
+    expect(result.ok && result.message).toEqual({
+      ...captionJson,
+      origin: 0,
+      history: true,
+    } as never);
   });
 
   it('rejects a part outside parts and a negative seq', () => {

@@ -137,6 +137,8 @@ export interface CaptionMessage {
   final: boolean;
   start: number;
   end: number;
+  /** Server wall clock (Unix ms) when the speaker's audio started; 0 when unknown. */
+  origin: number;
   part: number;
   parts: number;
   history: boolean;
@@ -383,6 +385,7 @@ export function parseChannelMessage(raw: string): ParseResult<ChannelMessage> {
           final: f.boolean('final'),
           start: f.number('start'),
           end: f.number('end'),
+          origin: f.integer('origin', 0),
           ...pieceOf(f),
           history: f.boolean('history', false),
         };

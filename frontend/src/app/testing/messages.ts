@@ -20,6 +20,7 @@ export function caption(overrides: Partial<CaptionMessage> = {}): CaptionMessage
     final: false,
     start: 1,
     end: 2,
+    origin: 0,
     part: 0,
     parts: 1,
     history: false,
