@@ -75,10 +75,6 @@ class CaptionChannel:
     def attach(self, channel: DataChannel) -> None:
         self._channel = channel
 
-    @property
-    def is_open(self) -> bool:
-        return self._channel is not None and self._channel.readyState == "open"
-
     def send(self, kind: str, body: dict[str, Any], provisional: bool = False) -> bool:
         channel = self._channel
         if channel is None or channel.readyState != "open":

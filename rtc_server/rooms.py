@@ -164,7 +164,6 @@ class Room:
         source = event.language or ""
         request = TranslationRequest(
             caption_id=body["id"],
-            speaker_id=speaker.id,
             text=event.text,
             source_language=source,
             audio=event.audio,

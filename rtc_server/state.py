@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 @dataclass
 class AppState:
     settings: Settings
-    model_name: str = ""
     runtime: Runtime | None = None  # set once the model has loaded
     load_error: str | None = None
     sessions: set[Session] = field(default_factory=set)

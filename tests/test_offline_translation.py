@@ -50,9 +50,7 @@ async def test_foreign_speech_is_translated_to_english(
     audio = load_audio(synthesize(language, text, tmp_path), rate=SAMPLE_RATE)
     translator = WhisperTranslator(engine, engine.multilingual, beam_size=2)
     streamed: list[str] = []
-    request = TranslationRequest(
-        "p-1:1", "p-1", text, language, audio=audio.astype("float32") / 32768
-    )
+    request = TranslationRequest("p-1:1", text, language, audio=audio.astype("float32") / 32768)
     english = await translator.translate(request, "en", streamed.append)
     print(f"\n{language}: {english}")
     found = {word for word in keywords if word in english.lower()}

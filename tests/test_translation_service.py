@@ -51,7 +51,6 @@ def request(
 ) -> TranslationRequest:
     return TranslationRequest(
         caption_id=caption_id,
-        speaker_id="p-1",
         text=text,
         source_language="en",
         context=("First sentence.", "Second sentence.", "Third sentence."),

@@ -13,7 +13,6 @@ from rtc_server.asr.recognizer import Audio
 @dataclass(frozen=True)
 class TranslationRequest:
     caption_id: str
-    speaker_id: str
     text: str
     source_language: str
     audio: Audio | None = field(default=None, repr=False)  # for backends that listen
