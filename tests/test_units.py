@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from rtc_server.aiortc_speedups import compute_audio_level_dbov as fast_audio_level
+from rtc_server.asr.decode import window_frames
 from rtc_server.asr.text import (
     agreed_prefix,
     collapse_repeats,
@@ -194,3 +195,11 @@ def test_transcripts_survive_a_restart(tmp_path: Path) -> None:
         ("Bye.", {}),
     ]
     assert captions[0]["recorded_at"] <= captions[1]["recorded_at"]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "window_s"),
+    [(0.5, 10), (3.0, 10), (8.0, 10), (8.5, 11), (12.3, 15), (27.5, 30), (40.0, 30)],
+)
+def test_encoder_window_fits_the_audio_with_room_after_it(seconds: float, window_s: int) -> None:
+    assert window_frames(int(seconds * 16_000)) == window_s * 100

@@ -8,11 +8,11 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 from faster_whisper import WhisperModel
 
 from rtc_server import metrics
+from rtc_server.asr.decode import decode
 from rtc_server.asr.model import ModelChoice, pick_compute_type, pick_device
 from rtc_server.asr.recognizer import DecodeRequest, Hypothesis, Priority, Word
 from rtc_server.asr.text import (
@@ -22,7 +22,7 @@ from rtc_server.asr.text import (
     normalize_word,
     split_words,
 )
-from rtc_server.languages import from_whisper, to_whisper
+from rtc_server.languages import from_whisper
 
 log = logging.getLogger(__name__)
 
@@ -130,35 +130,13 @@ class WhisperEngine:
                 job.future.set_result(result)
 
     def _decode(self, request: DecodeRequest) -> Hypothesis:
-        segments, info = self.model.transcribe(
-            request.audio,
-            language=to_whisper(request.language) if request.language else None,
-            task=request.task,
-            beam_size=request.beam_size,
-            temperature=0.0,  # no fallback: it multiplies compute on exactly the hard audio
-            condition_on_previous_text=False,
-            initial_prompt=request.prompt,
-            word_timestamps=request.word_timestamps,
-            without_timestamps=not request.word_timestamps,
-            vad_filter=False,  # the stream already gates on its own VAD
-            log_prob_threshold=None,
-            no_speech_threshold=None,
-            compression_ratio_threshold=None,
-        )
-        texts: list[str] = []
+        decoded = decode(self.model, request)
+        if is_low_confidence(decoded.avg_logprob, decoded.no_speech_prob, decoded.text):
+            return Hypothesis(text="", language=from_whisper(decoded.language))
         words: list[Word] = []
-        for segment in segments:
-            if is_low_confidence(segment.avg_logprob, segment.no_speech_prob, segment.text):
-                continue
-            texts.append(segment.text)
-            words.extend(_words(segment.words))
         if request.word_timestamps:
-            words = collapse_repeats(words, key=lambda word: normalize_word(word.text))
+            words = collapse_repeats(decoded.words, key=lambda word: normalize_word(word.text))
             text = join_words([word.text for word in words])
         else:
-            text = join_words(collapse_repeats(split_words("".join(texts)), key=normalize_word))
-        return Hypothesis(text=text, language=from_whisper(info.language), words=tuple(words))
-
-
-def _words(raw: list[Any] | None) -> list[Word]:
-    return [Word(w.word, float(w.start), float(w.end)) for w in raw or [] if w.word.strip()]
+            text = join_words(collapse_repeats(split_words(decoded.text), key=normalize_word))
+        return Hypothesis(text=text, language=from_whisper(decoded.language), words=tuple(words))
