@@ -10,6 +10,10 @@ SESSIONS = Gauge("rtc_sessions", "Open signaling sessions")
 PEER_CONNECTIONS = Gauge("rtc_peer_connections", "Open aiortc peer connections")
 TASKS = Gauge("rtc_asyncio_tasks", "Tasks alive on the server's event loop")
 ROOMS = Gauge("rtc_rooms", "Rooms with at least one participant")
+SPEAKERS = Gauge("rtc_speakers", "Sessions whose microphone is being transcribed")
+DELAY_NOTICES = Counter(
+    "rtc_captions_delayed_total", "Times a speaker was told recognition is running late"
+)
 
 ASR_QUEUE = Gauge("rtc_asr_queue_jobs", "Inference jobs waiting for a worker")
 ASR_SECONDS = Histogram(

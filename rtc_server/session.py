@@ -11,7 +11,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 CAPTION_CHANNEL = "captions"
 LAST_FINAL_TIMEOUT_S = 15.0  # how long a leaving speaker's last words may take to decode
 ANSWER_TIMEOUT_S = 15.0
+DELAY_CHECK_S = 0.5
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Runtime:
     stream_options: StreamOptions
     translation: TranslationService
     rooms: RoomRegistry
+    speakers: set[str] = field(default_factory=set)  # sessions whose audio is transcribed
 
 
 class Session:
@@ -164,12 +166,13 @@ class Session:
             raise ProtocolError("bad_sdp", "the offer is not an SDP session with media sections")
         if not any(media.kind == "audio" for media in parsed.media):
             raise ProtocolError("no_audio", "the offer has no audio section")
+        assert self._rt is not None
+        self._claim_speaker_slot(parsed)
         self._extension_ids = {
             extension.uri: extension.id
             for media in parsed.media
             for extension in media.rtp.headerExtensions
         }
-        assert self._rt is not None
         pc = RTCPeerConnection(server_rtc_configuration(self._rt.settings, self.participant_id))
         metrics.PEER_CONNECTIONS.inc()
         self._pc = pc
@@ -182,6 +185,7 @@ class Session:
         except Exception as error:
             log.warning("%s: offer refused", self.participant_id, exc_info=True)
             self._pc = None
+            self._rt.speakers.discard(self.participant_id)
             room.audio.remove(self.participant_id)
             await self._end_recognition()
             await pc.close()
@@ -193,6 +197,26 @@ class Session:
         # transceivers the client did not offer.
         room.audio.add_listener(self)
         self._tasks.spawn(self._require_connection(self._rt.settings.ice_connect_timeout_s))
+
+    def _claim_speaker_slot(self, offer: SessionDescription) -> None:
+        """Recognition is the scarce resource: past `max_speakers` microphones the server
+        would fall behind everyone, so one more is refused while listening stays open."""
+        assert self._rt is not None
+        sends_audio = any(
+            media.kind == "audio" and media.direction in ("sendrecv", "sendonly")
+            for media in offer.media
+        )
+        if not sends_audio:
+            return
+        limit = self._rt.settings.max_speakers
+        if len(self._rt.speakers) >= limit:
+            raise ProtocolError(
+                "too_many_speakers",
+                f"{limit} microphones are already being captioned, the most this server "
+                "transcribes in real time; join without your microphone to follow the captions",
+            )
+        self._rt.speakers.add(self.participant_id)
+        metrics.SPEAKERS.set(len(self._rt.speakers))
 
     async def _candidate(self, message: Candidate) -> None:
         self._membership()
@@ -303,12 +327,43 @@ class Session:
 
         self._pump = self._tasks.spawn(pump_audio(recognized, hear, runtime.settings.max_lag_s))
         self._publisher = self._tasks.spawn(self._publish_captions(stream, room, participant))
+        self._tasks.spawn(self._report_delay(stream, runtime.settings.delay_notice_s))
 
     async def _publish_captions(
         self, stream: RecognizeStream, room: Room, participant: Participant
     ) -> None:
         async for event in stream:
             room.publish(participant, event)
+
+    async def _report_delay(self, stream: RecognizeStream, threshold_s: float) -> None:
+        """When recognition falls behind (more speech than the machine decodes in real time),
+        partials are shed first; once finals themselves wait, the speaker is told, and told
+        again when they are back on time. Finals are late, never dropped."""
+        delayed = False
+        while True:
+            await asyncio.sleep(DELAY_CHECK_S)
+            backlog = stream.final_backlog_s
+            if not delayed and backlog > threshold_s:
+                delayed = True
+                metrics.DELAY_NOTICES.inc()
+                message = "the server is busy: your captions are running late"
+                self._send(
+                    server_message(
+                        "notice",
+                        code="captions_delayed",
+                        message=message,
+                        language=None,
+                        delay_s=round(backlog, 1),
+                    )
+                )
+            elif delayed and backlog < threshold_s / 2:
+                delayed = False
+                message = "your captions are on time again"
+                self._send(
+                    server_message(
+                        "notice", code="captions_on_time", message=message, language=None
+                    )
+                )
 
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
         if channel.label != CAPTION_CHANNEL or self._participant is None or self._room is None:
@@ -349,6 +404,9 @@ class Session:
         room, participant = self._room, self._participant
         if room is not None and participant is not None and self._rt is not None:
             self._rt.rooms.leave(room, participant, reason)
+        if self._rt is not None:
+            self._rt.speakers.discard(self.participant_id)
+            metrics.SPEAKERS.set(len(self._rt.speakers))
         await self._end_recognition()
         for sender in self._remote_senders.values():
             if sender.track is not None:

@@ -115,6 +115,15 @@ class Settings(BaseSettings):
         description="Local addresses offered as host candidates (default: every interface).",
     )
 
+    # Capacity
+    max_sessions: int = Field(200, ge=1, description="Open signaling connections at most.")
+    max_speakers: int = Field(
+        8, ge=1, description="Microphones transcribed at once; more join as listeners only."
+    )
+    delay_notice_s: float = Field(
+        3.0, gt=0.0, description="Tell a speaker its captions are late past this backlog."
+    )
+
     # Rooms
     max_room_size: int = Field(8, ge=1, le=100)
     audio_relay: bool = Field(True, description="Send each participant the others' audio.")

@@ -25,6 +25,12 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     state = request.app[APP_STATE]
     ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=TRANSPORT_LIMIT_BYTES)
     await ws.prepare(request)
+    limit = state.settings.max_sessions
+    if len(state.sessions) >= limit:
+        message = f"the server is full ({limit} connections); try again later"
+        await ws.send_str(error_message("server_full", message))
+        await ws.close()
+        return ws
     outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX_LIMIT)
 
     def send(message: str) -> None:

@@ -14,11 +14,14 @@ SAMPLE_RATE = 16_000
 
 
 class Priority(enum.IntEnum):
-    """Lower runs first: finals are never shed, translations come next, partials last."""
+    """Lower runs first: finals are never shed; a speculative final (a decode started at the
+    first silence after speech, which becomes the final if the pause lasts) comes next, then
+    translations, and partials last."""
 
     FINAL = 0
-    TRANSLATE = 1
-    PARTIAL = 2
+    SPECULATIVE = 1
+    TRANSLATE = 2
+    PARTIAL = 3
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import asyncio
 import enum
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 
@@ -148,6 +149,7 @@ class RecognizeStream:
         self._last_partial_at = 0
         self._last_final: asyncio.Task[None] | None = None
         self._last_final_number = 0
+        self._finals_pending_since: deque[float] = deque()  # when each undelivered final ended
         self._shown_partials: set[int] = set()
         self._tasks = BackgroundTasks()
         self._closed = False
@@ -160,6 +162,12 @@ class RecognizeStream:
     @property
     def time(self) -> float:
         return self._clock / SAMPLE_RATE
+
+    @property
+    def final_backlog_s(self) -> float:
+        """How long the oldest final not yet out has waited since its speech ended."""
+        pending = self._finals_pending_since
+        return time.perf_counter() - pending[0] if pending else 0.0
 
     def push_audio(self, samples: Audio) -> None:
         if self._closed:
@@ -177,8 +185,8 @@ class RecognizeStream:
             return
         if utterance.duration >= self._options.max_utterance_s:
             self._end_utterance(continuing=True)
-        elif self._partial_due(utterance):
-            self._start_partial(utterance)
+        elif (priority := self._partial_due(utterance)) is not None:
+            self._start_partial(utterance, priority)
 
     def flush(self) -> None:
         """End the current utterance now (the speaker went away or paused the microphone)."""
@@ -306,21 +314,24 @@ class RecognizeStream:
 
     # Partials and LocalAgreement commits
 
-    def _partial_due(self, utterance: _Utterance) -> bool:
+    def _partial_due(self, utterance: _Utterance) -> Priority | None:
+        """Whether to decode now, and how urgently: a decode that has heard the speaker pause
+        may well become the final (see `_final_from_partial`), so it need not wait for the
+        partial interval and goes ahead of other speakers' partials."""
         if self._partial_task is not None or utterance.duration < self._options.min_partial_s:
-            return False
+            return None
+        if self._pause_unheard(utterance):
+            return Priority.SPECULATIVE
         interval = int(self._options.partial_interval_s * SAMPLE_RATE)
-        return self._clock - self._last_partial_at >= interval or self._pause_unheard(utterance)
+        return Priority.PARTIAL if self._clock - self._last_partial_at >= interval else None
 
     def _pause_unheard(self, utterance: _Utterance) -> bool:
-        """The speaker has paused and no decode has heard the end of the speech yet: one
-        started now may well become the final (see `_final_from_partial`), so it need not wait
-        for the partial interval."""
+        """The speaker has paused and no decode has heard the end of the speech yet."""
         heard_enough = utterance.last_voiced + int(REUSE_MARGIN_S * SAMPLE_RATE)
         latest = utterance.latest_partial
         return self._clock >= heard_enough and (latest is None or latest.heard_until < heard_enough)
 
-    def _start_partial(self, utterance: _Utterance) -> None:
+    def _start_partial(self, utterance: _Utterance, priority: Priority) -> None:
         self._last_partial_at = self._clock
         request = DecodeRequest(
             audio=utterance.audio(),
@@ -328,9 +339,7 @@ class RecognizeStream:
             word_timestamps=utterance.duration >= self._options.commit_after_s / 2,
             prompt=utterance.prompt,
         )
-        decoding = self._tasks.spawn(
-            self._recognizer.recognize(request, Priority.PARTIAL, key=self)
-        )
+        decoding = self._tasks.spawn(self._recognizer.recognize(request, priority, key=self))
         utterance.latest_partial = _PartialDecode(self._clock, decoding)
         self._partial_task = self._tasks.spawn(self._run_partial(utterance, request, decoding))
 
@@ -413,11 +422,23 @@ class RecognizeStream:
 
     def _queue_final(self, final: _Final, decoding: Awaitable[Hypothesis | None]) -> None:
         previous = self._last_final
-        self._last_final = self._tasks.spawn(
-            self._emit_final(final, decoding, previous, time.perf_counter())
-        )
+        ended_at = time.perf_counter()
+        self._finals_pending_since.append(ended_at)
+        self._last_final = self._tasks.spawn(self._emit_final(final, decoding, previous, ended_at))
 
     async def _emit_final(
+        self,
+        final: _Final,
+        decoding: Awaitable[Hypothesis | None],
+        previous: asyncio.Task[None] | None,
+        ended_at: float,
+    ) -> None:
+        try:
+            await self._finish_final(final, decoding, previous, ended_at)
+        finally:
+            self._finals_pending_since.popleft()  # finals finish strictly in order
+
+    async def _finish_final(
         self,
         final: _Final,
         decoding: Awaitable[Hypothesis | None],

@@ -223,7 +223,9 @@ export class SessionService {
         break;
       case 'notice':
         this.notifications.show(
-          message.code === 'translation_resumed' ? 'success' : 'warning',
+          message.code === 'translation_resumed' || message.code === 'captions_on_time'
+            ? 'success'
+            : 'warning',
           message.message,
         );
         break;
