@@ -102,6 +102,23 @@ describe('SessionService', () => {
     expect(session.detail()).toBe('This room is full.');
   });
 
+  it('fails with the server’s advice when too many people already speak', async () => {
+    await joinAndOffer();
+    const advice = 'join without your microphone to follow the captions';
+    FakeWebSocket.latest.receive({ type: 'error', code: 'too_many_speakers', message: advice });
+    expect(session.state()).toBe('failed');
+    expect(session.detail()).toBe(advice);
+  });
+
+  it('fails without retrying when the server is full', () => {
+    session.join(SETTINGS);
+    FakeWebSocket.latest.accept();
+    const message = 'the server is full (200 connections); try again later';
+    FakeWebSocket.latest.receive({ type: 'error', code: 'server_full', message });
+    expect(session.state()).toBe('failed');
+    expect(session.detail()).toBe(message);
+  });
+
   it('reconnects with a new socket after losing signaling, keeping the transcript', async () => {
     spyOn(Math, 'random').and.returnValue(0);
     const captions = TestBed.inject(CaptionStore);

@@ -38,9 +38,15 @@ const LEAVE_GRACE_MS = 1_000;
 const STABLE_AFTER_MS = 15_000;
 
 /** Answers to `join` that would only repeat if the same join were retried. */
-const JOIN_ERRORS = new Set(['room_full', 'unsupported_version', 'bad_message', 'already_joined']);
+const JOIN_ERRORS = new Set([
+  'room_full',
+  'server_full',
+  'unsupported_version',
+  'bad_message',
+  'already_joined',
+]);
 /** Answers to the offer that would only repeat with the same browser. */
-const OFFER_ERRORS = new Set(['bad_sdp', 'no_audio']);
+const OFFER_ERRORS = new Set(['bad_sdp', 'no_audio', 'too_many_speakers']);
 
 /**
  * One participation in a room: joins over signaling, sets up the media peer, routes what
