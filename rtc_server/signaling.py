@@ -27,8 +27,8 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     limit = state.settings.max_sessions
     if len(state.sessions) >= limit:
-        message = f"the server is full ({limit} connections); try again later"
-        await ws.send_str(error_message("server_full", message))
+        refusal = f"the server is full ({limit} connections); try again later"
+        await ws.send_str(error_message("server_full", refusal))
         await ws.close()
         return ws
     outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX_LIMIT)

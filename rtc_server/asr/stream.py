@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 RUN_SPAN_LIMIT_S = 2.0  # audio kept while deciding whether a sound is speech
 RUN_BREAK_S = 0.25  # silence that breaks a run of speech-like windows before it counts
 REUSE_MARGIN_S = 0.2  # a partial must have heard this far past the last voiced window
+CONTEXT_GAP_S = 10.0  # a final this recent is the prompt for the speaker's next utterance
+CONTEXT_CHARS = 200
 
 
 class SpeechEventType(enum.Enum):
@@ -84,7 +86,7 @@ class _Utterance:
     chunks: list[Audio]
     samples: int
     language: str | None
-    prompt: str | None  # text committed just before, in the same stretch of speech
+    prompt: str | None  # the speaker's words just before (see `_context_prompt`)
     previous_words: tuple[Word, ...] = ()
     silent_windows: int = 0
     last_voiced: int = 0  # stream clock at the last window judged speech
@@ -150,6 +152,8 @@ class RecognizeStream:
         self._last_final: asyncio.Task[None] | None = None
         self._last_final_number = 0
         self._finals_pending_since: deque[float] = deque()  # when each undelivered final ended
+        self._context = ""  # the latest final's text
+        self._context_end = 0  # and the stream clock where its audio ended
         self._shown_partials: set[int] = set()
         self._tasks = BackgroundTasks()
         self._closed = False
@@ -244,7 +248,18 @@ class RecognizeStream:
             utterance.silent_windows = 0
             utterance.last_voiced = self._clock
 
-    def _begin_utterance(self, prompt: str | None = None, emit_start: bool = True) -> None:
+    def _context_prompt(self) -> str | None:
+        """The speaker's latest words, when recent: conditioned on them, Whisper keeps names,
+        casing and punctuation consistent across utterances and hears a sentence's first word
+        in context."""
+        if not self._context or self._clock - self._context_end > CONTEXT_GAP_S * SAMPLE_RATE:
+            return None
+        context = self._context
+        if len(context) > CONTEXT_CHARS:
+            context = context[-CONTEXT_CHARS:].split(" ", 1)[-1]
+        return context
+
+    def _begin_utterance(self, emit_start: bool = True) -> None:
         audio = np.zeros(0, dtype=np.float32)
         if emit_start and self._run_started_at is not None:
             keep = self._clock - self._run_started_at + int(self._options.preroll_s * SAMPLE_RATE)
@@ -258,7 +273,7 @@ class RecognizeStream:
             chunks=[audio],
             samples=audio.size,
             language=self._language,
-            prompt=prompt,
+            prompt=self._context_prompt(),
             last_voiced=self._clock,
         )
         # The first partial goes out as soon as there is enough audio, not an interval later.
@@ -456,6 +471,8 @@ class RecognizeStream:
         if text and final.prompt:
             text = _strip_repeated_start(final.prompt, text)
         self._last_final_number = final.number
+        if text:
+            self._context, self._context_end = text, int(final.end * SAMPLE_RATE)
         if not text and final.number not in self._shown_partials:
             return
         self._shown_partials.discard(final.number)
