@@ -20,11 +20,14 @@ import aiohttp
 import jwt
 import pytest
 from aiohttp.test_utils import make_mocked_request
+from aioice import stun
+from aioice.turn import TurnClientUdpProtocol
 from jwt.utils import base64url_encode
 
 from rtc_server.app import create_app
 from rtc_server.auth import signing_key
 from rtc_server.forwarded import client_address, parse_networks
+from rtc_server.ice import turn_credentials
 from rtc_server.limits import TokenBucket
 from rtc_server.origins import origin_allowed
 from rtc_server.settings import Settings
@@ -265,6 +268,59 @@ async def test_open_mode_still_checks_a_token_it_is_given(
     assert status == 200 and body["room"] == "open-room"
     async with http.post(f"{backend.base_url}/api/rooms", json={}) as response:
         assert response.status == 403 and (await response.json())["code"] == "admin_disabled"
+
+
+async def test_turn_credentials_only_need_to_be_valid_when_the_relay_is_set_up(
+    tmp_path: Any,
+) -> None:
+    """Why short TURN lifetimes are safe: coturn checks the expiry in the username when an
+    allocation is made; refreshes, permissions and channels of that allocation keep working
+    after it, even across nonce renewals. Expired credentials get no new allocation."""
+    binary = shutil.which("turnserver")
+    if binary is None:
+        pytest.skip("coturn is not installed")
+    proc, port = start_turnserver(
+        binary, tmp_path, TURN_SECRET, "--allow-loopback-peers", "--allowed-peer-ip=127.0.0.1",
+        "--stale-nonce=2",
+    )  # fmt: skip
+    loop = asyncio.get_running_loop()
+    server = ("127.0.0.1", port)
+    username, password = turn_credentials(TURN_SECRET, "room:p-1", ttl_s=3)
+
+    async def allocate() -> TurnClientUdpProtocol:
+        _, protocol = await loop.create_datagram_endpoint(
+            lambda: TurnClientUdpProtocol(
+                server, username, password, lifetime=600, channel_refresh_time=500
+            ),
+            remote_addr=server,
+        )
+        await asyncio.wait_for(protocol.connect(), 5)
+        return protocol
+
+    def request(method: stun.Method, **attributes: Any) -> stun.Message:
+        message = stun.Message(message_method=method, message_class=stun.Class.REQUEST)
+        message.attributes.update(attributes)
+        return message
+
+    try:
+        relay = await allocate()
+        await asyncio.sleep(5)  # the credentials expire, and so does the nonce
+        peer = ("127.0.0.1", 9)
+        for message in (
+            request(stun.Method.REFRESH, LIFETIME=600),
+            request(stun.Method.CREATE_PERMISSION, **{"XOR-PEER-ADDRESS": peer}),
+            request(
+                stun.Method.CHANNEL_BIND, **{"CHANNEL-NUMBER": 0x4001, "XOR-PEER-ADDRESS": peer}
+            ),
+        ):
+            response, _ = await relay.request_with_retry(message)
+            assert response.message_class == stun.Class.RESPONSE, message.message_method
+        with pytest.raises(stun.TransactionFailed) as refused:
+            await allocate()
+        assert refused.value.response.attributes["ERROR-CODE"][0] == 401
+        relay.transport.close()
+    finally:
+        stop(proc)
 
 
 # Origins and per-address limits
