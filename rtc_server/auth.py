@@ -135,7 +135,7 @@ ACCESS = web.AppKey("access", Access)
 
 def bearer(request: web.Request) -> str | None:
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    return value.strip() or None if scheme.lower() == "bearer" else None
+    return (value.strip() or None) if scheme.lower() == "bearer" else None
 
 
 def require_room_access(request: web.Request, room: str | None = None) -> str | None:

@@ -92,6 +92,7 @@ async def _serve(request: web.Request) -> web.WebSocketResponse:
             if not bucket.take():
                 refused += 1
                 if refused > settings.message_burst:
+                    log.warning("%s keeps flooding; closing", session.participant_id)
                     send(error_message("rate_limited", "too many messages; connection closed"))
                     break
                 if refused == 1:  # one answer per run of refusals, not one per message
