@@ -107,14 +107,16 @@ class Access:
             )
         return token_room
 
-    def check_join(self, room: str, token: str | None) -> None:
-        """Whether a client may enter `room` with `token` (None: it sent none)."""
+    def admit(self, token: str | None, room: str | None = None) -> str | None:
+        """The room `token` grants (it must be `room`, when given); None for a client that
+        sent no token to an open server. Raises AccessDenied otherwise."""
         if token is not None:
-            self.verify(token, room)
-        elif self.mode == "token":
+            return self.verify(token, room)
+        if self.mode == "token":
             raise AccessDenied(
                 "token_required", "this room needs an invite link (a join token)", 401
             )
+        return None
 
     def check_admin(self, request: web.Request) -> None:
         if self._admin is None:
@@ -141,12 +143,7 @@ def bearer(request: web.Request) -> str | None:
 def require_room_access(request: web.Request, room: str | None = None) -> str | None:
     """For HTTP handlers: the room the request's bearer token grants (None: open mode, no
     token). With `room`, the token must be for that room. Refusals raise 401/403 JSON."""
-    access = request.app[ACCESS]
-    token = bearer(request)
     try:
-        if token is None:
-            access.check_join(room or "", None)
-            return None
-        return access.verify(token, room)
+        return request.app[ACCESS].admit(bearer(request), room)
     except AccessDenied as denied:
         raise denied.http() from None

@@ -119,7 +119,7 @@ async def _dispatch(
     try:
         message = parse_client_message(raw)
         if isinstance(message, Join):
-            access.check_join(message.room, message.token)
+            access.admit(message.token, message.room)
         await session.handle(message)
     except (ProtocolError, AccessDenied) as error:
         send(error_message(error.code, error.message))
