@@ -428,6 +428,16 @@ def test_open_mode_on_a_public_address_warns(caplog: pytest.LogCaptureFixture) -
 # Pieces
 
 
+def test_only_a_loopback_server_is_open_by_default() -> None:
+    assert (Settings().host, Settings().auth_mode) == ("127.0.0.1", "open")
+    for host in ("::1", "localhost", "127.0.0.2"):
+        assert Settings(host=host).auth_mode == "open", host
+    for host in ("0.0.0.0", "::", "192.0.2.7", "captions.example.com"):
+        settings = Settings(host=host, admin_secret=ADMIN_SECRET)  # type: ignore[arg-type]
+        assert settings.auth_mode == "token", host
+    assert Settings(auth="token", admin_secret=ADMIN_SECRET).auth_mode == "token"  # type: ignore[arg-type]
+
+
 def test_origin_rules() -> None:
     assert origin_allowed(None, "captions.example", [], open_mode=False)  # not a browser
     assert origin_allowed("https://captions.example", "captions.example", [], False)
