@@ -5,7 +5,10 @@
 # starts without downloading anything.
 #
 #   docker build -t captions-backend .
-#   docker run -p 5000:5000 captions-backend
+#   docker run -p 5000:5000 -e RTC_ADMIN_SECRET="$(openssl rand -hex 32)" captions-backend
+#
+# It listens on 0.0.0.0, so rooms need invite links (join tokens): without
+# RTC_ADMIN_SECRET (or RTC_AUTH=open) the server refuses to start.
 #
 # The UI has its own image (frontend/Dockerfile); docker-compose.yml builds both.
 # To pin the base image by digest as well:

@@ -10,17 +10,21 @@ from pathlib import Path
 
 from aiohttp import WSCloseCode, web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rtc_server import aiortc_speedups, metrics
 from rtc_server.asr.model import resolve_model
 from rtc_server.asr.stream import StreamOptions
 from rtc_server.asr.whisper_engine import WhisperEngine
+from rtc_server.auth import ACCESS, Access, AccessDenied, require_room_access
+from rtc_server.forwarded import parse_networks, public_origin
 from rtc_server.ice import browser_ice_servers, restrict_host_addresses
 from rtc_server.languages import display_name
-from rtc_server.protocol import PROTOCOL_VERSION
+from rtc_server.limits import CONNECTIONS, ConnectionCounter
+from rtc_server.protocol import PROTOCOL_VERSION, RoomName
 from rtc_server.rooms import RoomRegistry
 from rtc_server.session import Runtime
-from rtc_server.settings import Settings
+from rtc_server.settings import MAX_TOKEN_TTL_S, Settings
 from rtc_server.signaling import websocket_handler
 from rtc_server.state import APP_STATE, AppState
 from rtc_server.transcripts import SqliteTranscriptStore
@@ -143,14 +147,17 @@ async def config(request: web.Request) -> web.Response:
             },
             "audio_relay": settings.audio_relay,
             "max_room_size": settings.max_room_size,
+            "auth": request.app[ACCESS].mode,
         }
     )
 
 
 async def ice_servers(request: web.Request) -> web.Response:
+    """Fresh TURN credentials; in token mode only for holders of a room's token."""
+    room = require_room_access(request)
     settings = request.app[APP_STATE].settings
     # A fresh user per request: coturn counts allocation quotas per username.
-    user = f"web-{secrets.token_hex(4)}"
+    user = f"web-{secrets.token_hex(4)}" if room is None else f"{room}:web-{secrets.token_hex(4)}"
     return web.json_response(
         {
             "ice_servers": browser_ice_servers(settings, user),
@@ -161,6 +168,7 @@ async def ice_servers(request: web.Request) -> web.Response:
 
 async def room_stats(request: web.Request) -> web.Response:
     """Figures for one room that is open now (its name is needed: rooms are not listed)."""
+    require_room_access(request, request.match_info["room"])
     runtime = request.app[APP_STATE].runtime
     room = runtime.rooms.get(request.match_info["room"]) if runtime else None
     if room is None:
@@ -176,6 +184,7 @@ async def room_stats(request: web.Request) -> web.Response:
 
 async def room_transcript(request: web.Request) -> web.Response:
     """A room's whole stored transcript (every final caption with its translations)."""
+    require_room_access(request, request.match_info["room"])
     runtime = request.app[APP_STATE].runtime
     store = runtime.rooms.transcripts if runtime else None
     if store is None:
@@ -185,6 +194,47 @@ async def room_transcript(request: web.Request) -> web.Response:
         )
     room = request.match_info["room"]
     return web.json_response({"room": room, "captions": store.transcript(room)})
+
+
+class NewRoom(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    room: RoomName | None = None
+    ttl_s: int | None = Field(None, ge=60, le=MAX_TOKEN_TTL_S)
+    label: str | None = Field(None, max_length=64)
+
+
+async def create_room(request: web.Request) -> web.Response:
+    """Mint a join token (and invite link) for a room; admin only. A room itself exists
+    while people are in it, so "creating" one is naming it and letting people in."""
+    access = request.app[ACCESS]
+    try:
+        access.check_admin(request)
+        raw = await request.read()
+        body = NewRoom.model_validate_json(raw or b"{}")
+    except AccessDenied as denied:
+        raise denied.http() from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        return web.json_response(
+            {"error": f"{where}: {first['msg']}", "code": "bad_request"}, status=400
+        )
+    settings = request.app[APP_STATE].settings
+    room = body.room or secrets.token_urlsafe(9)
+    minted = access.mint(room, body.ttl_s or settings.token_ttl_s, body.label)
+    base = settings.public_url or public_origin(request, parse_networks(settings.trusted_proxies))
+    # The token travels in the fragment, which browsers never send to a server or its logs.
+    invite = f"{base.rstrip('/')}/?room={room}#token={minted.token}"
+    return web.json_response(
+        {
+            "room": room,
+            "token": minted.token,
+            "expires_at": minted.expires_at,
+            "label": minted.label,
+            "invite_url": invite,
+        },
+        status=201,
+    )
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
@@ -219,16 +269,36 @@ def _spa(root: Path) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
     return serve
 
 
+def _log_access_mode(settings: Settings) -> None:
+    if settings.auth_mode == "token":
+        log.info("access: join tokens required (create rooms with POST /api/rooms)")
+    elif settings.listens_on_loopback:
+        log.info(
+            "access: open (listening on loopback %s; anyone who can reach it may join)",
+            settings.host,
+        )
+    else:
+        log.warning(
+            "access: OPEN on %s: anyone who can reach this address may join any room and read "
+            "its transcript; set RTC_ADMIN_SECRET and RTC_AUTH=token for join tokens",
+            settings.host,
+        )
+
+
 def create_app(settings: Settings) -> web.Application:
     aiortc_speedups.install()
     restrict_host_addresses(settings.ice_host_addresses)
     app = web.Application(client_max_size=64 * 1024)
     app[APP_STATE] = AppState(settings=settings)
+    app[ACCESS] = Access(settings)
+    app[CONNECTIONS] = ConnectionCounter(settings.max_connections_per_ip)
+    _log_access_mode(settings)
     app.cleanup_ctx.append(_runtime_context)
     app.on_shutdown.append(_close_connections)
     app.router.add_get("/health", health)
     app.router.add_get("/api/config", config)
     app.router.add_get("/api/ice-servers", ice_servers)
+    app.router.add_post("/api/rooms", create_room)
     app.router.add_get("/api/rooms/{room}/stats", room_stats)
     app.router.add_get("/api/rooms/{room}/transcript", room_transcript)
     app.router.add_get("/metrics", metrics_endpoint)

@@ -31,12 +31,16 @@ class _Message(BaseModel):
 # Client → server
 
 
+RoomName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
 class Join(_Message):
     type: Literal["join"]
-    room: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    room: RoomName
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     language: SpokenLanguage = "auto"
     caption_language: LanguageCode | None = None
+    token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
 
 
 class Offer(_Message):

@@ -136,7 +136,7 @@ class Session:
                 "joined",
                 participant_id=self.participant_id,
                 room=room.id,
-                ice_servers=browser_ice_servers(settings, self.participant_id),
+                ice_servers=browser_ice_servers(settings, self._turn_user(room)),
                 ice_transport_policy="relay" if settings.ice_relay_only else "all",
                 translation={
                     "backend": runtime.translation.backend,
@@ -146,6 +146,10 @@ class Session:
             )
         )
         room.check_translation(participant)
+
+    def _turn_user(self, room: Room) -> str:
+        """TURN credentials name the room session they were minted for."""
+        return f"{room.id}:{self.participant_id}"
 
     def _membership(self) -> tuple[Room, Participant]:
         if self._room is None or self._participant is None:
@@ -173,7 +177,7 @@ class Session:
             for media in parsed.media
             for extension in media.rtp.headerExtensions
         }
-        pc = RTCPeerConnection(server_rtc_configuration(self._rt.settings, self.participant_id))
+        pc = RTCPeerConnection(server_rtc_configuration(self._rt.settings, self._turn_user(room)))
         metrics.PEER_CONNECTIONS.inc()
         self._pc = pc
         pc.on("track", self._on_track)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
@@ -15,6 +16,7 @@ UrlList = Annotated[list[str], NoDecode]
 LanguageList = Annotated[list[LanguageCode], NoDecode]
 
 DEFAULT_LANGUAGES = "en,de,es,fr,it,pt,nl,pl,ru,uk,tr,ar,hi,zh,ja,ko"
+MAX_TOKEN_TTL_S = 30 * 24 * 3600
 
 
 class Settings(BaseSettings):
@@ -30,7 +32,7 @@ class Settings(BaseSettings):
     )
 
     # Server
-    host: str = Field("0.0.0.0", description="Address to listen on.")
+    host: str = Field("127.0.0.1", description="Address to listen on (0.0.0.0: every interface).")
     port: int = Field(5000, ge=1, le=65535, description="TCP port for HTTP and WebSocket.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     frontend_dir: Path | None = Field(
@@ -105,7 +107,9 @@ class Settings(BaseSettings):
         None, description="TURN URLs for the server's own peers; default: turn-urls."
     )
     turn_secret: SecretStr | None = Field(None, description="coturn static-auth-secret.")
-    turn_ttl_s: int = Field(6 * 3600, ge=60, description="Lifetime of TURN credentials.")
+    turn_ttl_s: int = Field(
+        3600, ge=60, description="Lifetime of TURN credentials (checked when relaying starts)."
+    )
     ice_relay_only: bool = Field(False, description="Server peers use TURN relay candidates only.")
     ice_connect_timeout_s: float = Field(
         30.0, gt=0.0, description="Give up on a peer whose media has not connected by then."
@@ -132,7 +136,39 @@ class Settings(BaseSettings):
         None, description="Keep every room's transcript in an SQLite file here (off when unset)."
     )
 
+    # Access
+    auth: Literal["auto", "open", "token"] = Field(
+        "auto", description="auto: open on a loopback host, else join tokens are required."
+    )
+    admin_secret: SecretStr | None = Field(
+        None, description="Bearer secret for POST /api/rooms; also signs join tokens."
+    )
+    token_ttl_s: int = Field(
+        24 * 3600, ge=60, le=MAX_TOKEN_TTL_S, description="Default lifetime of join tokens."
+    )
+    public_url: str | None = Field(
+        None, description="Base of invite links, e.g. https://captions.example.com."
+    )
+    allowed_origins: UrlList = Field(
+        default_factory=list,
+        description="Web origins allowed to open /ws (comma-separated, * for any); "
+        "default: the server's own origin.",
+    )
+    max_connections_per_ip: int = Field(
+        50, ge=0, description="Concurrent WebSocket connections per client address (0: no limit)."
+    )
+    max_messages_per_s: float = Field(
+        20.0, gt=0.0, description="Sustained signaling messages per connection."
+    )
+    message_burst: int = Field(60, ge=1, description="Messages a connection may send at once.")
+    trusted_proxies: UrlList = Field(
+        default_factory=list,
+        description="Proxy addresses/networks whose X-Forwarded-For is believed (comma-separated).",
+    )
+
     @field_validator(
+        "allowed_origins",
+        "trusted_proxies",
         "languages",
         "stun_urls",
         "turn_urls",
@@ -146,6 +182,31 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad entry
+        return value
+
+    @field_validator("admin_secret")
+    @classmethod
+    def _check_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("use at least 16 characters (openssl rand -hex 32)")
+        return value
+
+    @model_validator(mode="after")
+    def _check_access(self) -> Settings:
+        if self.auth_mode == "token" and self.admin_secret is None:
+            if self.auth == "token":
+                raise ValueError("auth=token needs admin_secret (RTC_ADMIN_SECRET)")
+            raise ValueError(
+                f"host {self.host} is not a loopback address, so rooms need join tokens: "
+                "set RTC_ADMIN_SECRET (openssl rand -hex 32), or RTC_AUTH=open to let anyone in"
+            )
+        return self
+
     @model_validator(mode="after")
     def _check_turn(self) -> Settings:
         if (self.turn_urls or self.server_turn_urls) and self.turn_secret is None:
@@ -155,6 +216,21 @@ class Settings(BaseSettings):
         if self.translator == "openai" and self.openai_api_key is None:
             raise ValueError("translator=openai needs openai_api_key")
         return self
+
+    @property
+    def listens_on_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False  # a host name: it may resolve to anything
+
+    @property
+    def auth_mode(self) -> Literal["open", "token"]:
+        if self.auth == "auto":
+            return "open" if self.listens_on_loopback else "token"
+        return self.auth
 
     @property
     def effective_server_turn_urls(self) -> list[str]:

@@ -10,7 +10,11 @@ from collections.abc import Callable
 from aiohttp import WSMsgType, web
 
 from rtc_server import metrics
-from rtc_server.protocol import ProtocolError, error_message, parse_client_message
+from rtc_server.auth import ACCESS, Access, AccessDenied
+from rtc_server.forwarded import client_address, parse_networks
+from rtc_server.limits import CONNECTIONS, TokenBucket
+from rtc_server.origins import origin_allowed
+from rtc_server.protocol import Join, ProtocolError, error_message, parse_client_message
 from rtc_server.session import Runtime, Session
 from rtc_server.state import APP_STATE
 
@@ -21,8 +25,35 @@ TRANSPORT_LIMIT_BYTES = 1024 * 1024
 OUTBOX_LIMIT = 1000  # messages queued for a client that does not read
 
 
-async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
+async def websocket_handler(request: web.Request) -> web.StreamResponse:
+    """Refuse foreign pages (403) and crowded addresses (429) before the upgrade."""
+    settings = request.app[APP_STATE].settings
+    open_mode = request.app[ACCESS].mode == "open"
+    if not origin_allowed(
+        request.headers.get("Origin"), request.host, settings.allowed_origins, open_mode
+    ):
+        return _refusal(403, "origin_not_allowed", "this page's origin may not use this server")
+    address = client_address(request, parse_networks(settings.trusted_proxies))
+    connections = request.app[CONNECTIONS]
+    if not connections.acquire(address):
+        log.warning("connection limit reached for one address")
+        return _refusal(429, "too_many_connections", "too many connections from your address")
+    try:
+        return await _serve(request)
+    finally:
+        connections.release(address)
+
+
+def _refusal(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": message, "code": code}, status=status)
+
+
+async def _serve(request: web.Request) -> web.WebSocketResponse:
     state = request.app[APP_STATE]
+    settings = state.settings
+    access = request.app[ACCESS]
+    bucket = TokenBucket(settings.max_messages_per_s, settings.message_burst)
+    refused = 0  # messages dropped for rate; too many and the connection is closed
     ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=TRANSPORT_LIMIT_BYTES)
     await ws.prepare(request)
     limit = state.settings.max_sessions
@@ -64,8 +95,18 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     hang_up = asyncio.ensure_future(hang_up_when_ended())
     try:
         async for message in ws:
+            if not bucket.take():
+                refused += 1
+                if refused > settings.message_burst:
+                    log.warning("%s keeps flooding; closing", session.participant_id)
+                    send(error_message("rate_limited", "too many messages; connection closed"))
+                    break
+                if refused == 1:  # one answer per run of refusals, not one per message
+                    send(error_message("rate_limited", "too many messages; slow down"))
+                continue
+            refused = max(0, refused - 1)
             if message.type is WSMsgType.TEXT:
-                await _dispatch(session, message.data, send)
+                await _dispatch(session, access, message.data, send)
             elif message.type is WSMsgType.BINARY:
                 send(error_message("bad_json", "binary frames are not supported; send JSON text"))
             if session.closed or writer.done():
@@ -78,10 +119,15 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def _dispatch(session: Session, raw: str, send: Callable[[str], None]) -> None:
+async def _dispatch(
+    session: Session, access: Access, raw: str, send: Callable[[str], None]
+) -> None:
     try:
-        await session.handle(parse_client_message(raw))
-    except ProtocolError as error:
+        message = parse_client_message(raw)
+        if isinstance(message, Join):
+            access.admit(message.token, message.room)
+        await session.handle(message)
+    except (ProtocolError, AccessDenied) as error:
         send(error_message(error.code, error.message))
     except Exception:
         log.exception("session %s failed", session.participant_id)

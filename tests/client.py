@@ -187,6 +187,7 @@ class Peer:
         name: str,
         language: str = "en",
         caption_language: str | None = None,
+        token: str | None = None,
     ) -> dict[str, Any]:
         start = len(self.signals)
         await self.send(
@@ -197,6 +198,7 @@ class Peer:
                 "name": name,
                 "language": language,
                 "caption_language": caption_language,
+                **({} if token is None else {"token": token}),
             }
         )
         joined = await self.wait_for(

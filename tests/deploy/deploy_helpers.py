@@ -20,6 +20,7 @@ TEST_ENV = {
     "PUBLIC_IP": "198.51.100.10",
     "PRIVATE_IP": "10.0.0.5",
     "TURN_SECRET": "sentinelTurnSecret0123456789",
+    "ADMIN_SECRET": "sentinelAdminSecret0123456789",
 }
 
 

@@ -35,7 +35,9 @@ def test_compose_refuses_to_run_without_required_settings(compose_bin: str, tmp_
     write_env(tmp_path, {})  # .env.example as shipped: required values empty
     result = run_compose(compose_bin, tmp_path, "config", "-q")
     assert result.returncode != 0
-    assert any(name in result.stderr for name in ("TURN_SECRET", "PUBLIC_IP", "PRIVATE_IP"))
+    assert any(
+        name in result.stderr for name in ("TURN_SECRET", "PUBLIC_IP", "PRIVATE_IP", "ADMIN_SECRET")
+    )
 
 
 def test_the_three_services_are_defined(compose_config: dict[str, Any]) -> None:
@@ -160,5 +162,8 @@ def test_backend_settings_accept_the_compose_environment(compose_config: dict[st
         f"turn:{TEST_ENV['PUBLIC_IP']}:3478?transport=udp",
         f"turn:{TEST_ENV['PUBLIC_IP']}:3478?transport=tcp",
     ]
+    assert settings.admin_secret.get_secret_value() == TEST_ENV["ADMIN_SECRET"]
+    assert settings.auth_mode == "token"  # a public address: invite links are required
+    assert settings.trusted_proxies  # nginx's X-Forwarded-For is believed
     assert settings.openai_api_key is None  # commented out in .env.example
     assert settings.languages  # defaults kept

@@ -2,7 +2,7 @@ import { TestBed } from '@angular/core/testing';
 import { CaptionStore } from '../captions/caption-store';
 import { RoomStore } from '../room/room-store';
 import { NotificationService } from '../shared/notification.service';
-import { caption } from '../testing/messages';
+import { caption, joinToken } from '../testing/messages';
 import { FakeWebSocket, until } from '../testing/fake-websocket';
 import { SessionService, SessionSettings } from './session.service';
 
@@ -13,6 +13,7 @@ const SETTINGS: SessionSettings = {
   captionLanguage: 'de',
   listenOnly: true,
   forceRelay: false,
+  token: null,
 };
 
 const ADA = { id: 'p-ada', name: 'Ada', language: 'en', caption_language: 'de' };
@@ -134,6 +135,31 @@ describe('SessionService', () => {
     FakeWebSocket.latest.accept();
     await until(() => FakeWebSocket.latest.sentOfType('join').length === 1);
     expect(captions.finals().map((l) => l.text)).toEqual(['Kept.']);
+  });
+
+  it('sends the invite link’s token with every join, reconnections included', async () => {
+    spyOn(Math, 'random').and.returnValue(0);
+    const token = joinToken('standup');
+    session.join({ ...SETTINGS, token });
+    FakeWebSocket.latest.accept();
+    await until(() => FakeWebSocket.latest.sent.length > 0);
+    expect(FakeWebSocket.latest.sentOfType('join')[0]['token']).toBe(token);
+
+    FakeWebSocket.latest.drop();
+    await until(() => FakeWebSocket.instances.length === 2, 2000);
+    FakeWebSocket.latest.accept();
+    await until(() => FakeWebSocket.latest.sentOfType('join').length === 1);
+    expect(FakeWebSocket.latest.sentOfType('join')[0]['token']).toBe(token);
+  });
+
+  it('goes back to the join screen saying why an invite link was refused', () => {
+    session.join(SETTINGS);
+    FakeWebSocket.latest.accept();
+    FakeWebSocket.latest.receive({ type: 'error', code: 'token_expired', message: 'expired' });
+    expect(session.state()).toBe('idle');
+    expect(session.refusal()).toBe('This invite link has expired. Ask for a new one.');
+    session.join(SETTINGS);
+    expect(session.refusal()).toBeNull();
   });
 
   it('retries later while the speech service is still starting', () => {

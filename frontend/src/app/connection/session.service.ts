@@ -10,6 +10,7 @@ import {
   parseChannelMessage,
 } from '../protocol/protocol';
 import { RoomStore } from '../room/room-store';
+import { ACCESS_ERRORS } from '../shared/join-token';
 import { NotificationService } from '../shared/notification.service';
 import { signalingUrl } from '../shared/room-link';
 import { DiagnosticsService } from './diagnostics.service';
@@ -25,6 +26,8 @@ export interface SessionSettings {
   captionLanguage: string | null;
   listenOnly: boolean;
   forceRelay: boolean;
+  /** The invite link's join token, sent with every join (reconnections too). */
+  token: string | null;
 }
 
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -69,6 +72,8 @@ export class SessionService {
   /** Caption language confirmed by the server. */
   readonly captionLanguage = signal<string | null>(null);
   readonly translation = signal<TranslationCapability | null>(null);
+  /** Why the server refused to let us in (no, expired or wrong invite link); set when idle. */
+  readonly refusal = signal<string | null>(null);
 
   private socket: SignalingSocket | null = null;
   private peer: MediaPeer | null = null;
@@ -92,6 +97,7 @@ export class SessionService {
   }
 
   join(settings: SessionSettings): void {
+    this.refusal.set(null);
     this.settings.set(settings);
     this.captionLanguage.set(settings.captionLanguage);
     this.captions.clear();
@@ -159,6 +165,7 @@ export class SessionService {
             name: settings.name,
             language: settings.language,
             caption_language: settings.captionLanguage,
+            token: settings.token,
           }),
         ),
       ),
@@ -245,7 +252,11 @@ export class SessionService {
   }
 
   private onServerError(code: string, message: string): void {
-    if (code === 'not_ready') {
+    if (!this.joined && code in ACCESS_ERRORS) {
+      // Back to the join screen, which says plainly what is wrong with the invite link.
+      this.leave();
+      this.refusal.set(ACCESS_ERRORS[code]);
+    } else if (code === 'not_ready') {
       this.connectionLost('The speech service is still starting');
     } else if (code === 'internal') {
       this.connectionLost('The server had a problem');

@@ -1,6 +1,7 @@
 import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { SessionService } from '../connection/session.service';
 import { ConfigService } from '../shared/config.service';
+import { joinToken } from '../testing/messages';
 import { JoinScreen } from './join-screen';
 
 const CONFIG = {
@@ -90,10 +91,72 @@ describe('JoinScreen', () => {
       captionLanguage: 'de',
       listenOnly: true,
       forceRelay: false,
+      token: null,
     });
     const saved = JSON.parse(localStorage.getItem('captions.preferences.v1')!);
     expect(saved).toEqual(
       jasmine.objectContaining({ room: 'standup', name: 'Ada', captionLanguage: 'de' }),
     );
+  });
+
+  describe('with join tokens', () => {
+    const useConfig = async (auth: string) => {
+      const config = { ...CONFIG, auth };
+      (window.fetch as jasmine.Spy).and.callFake(async () => new Response(JSON.stringify(config)));
+      await TestBed.inject(ConfigService).load();
+    };
+    /** The join screen as opened from an invite link with `token` in its fragment. */
+    const openWith = async (token: string) => {
+      location.hash = `token=${token}`;
+      fixture = TestBed.createComponent(JoinScreen);
+      element = fixture.nativeElement;
+      await fixture.whenStable();
+    };
+    const joinAs = async (room: string) => {
+      type('join-room', room);
+      type('join-name', 'Ada');
+      byTestId<HTMLButtonElement>('join-listen-only').click();
+      await fixture.whenStable();
+      byTestId<HTMLButtonElement>('join-submit').click();
+      await fixture.whenStable();
+    };
+
+    afterEach(() => history.pushState(null, '', location.pathname + location.search));
+
+    it('says plainly that the room needs an invite link', async () => {
+      await useConfig('token');
+      await fixture.whenStable();
+      expect(byTestId('join-access').textContent).toContain('This room needs an invite link');
+      await joinAs('board');
+      expect(join).not.toHaveBeenCalled();
+    });
+
+    it('joins with the invite link’s token and keeps it out of storage', async () => {
+      await useConfig('token');
+      const token = joinToken('board');
+      await openWith(token);
+      await joinAs('board');
+      expect(join).toHaveBeenCalledOnceWith(jasmine.objectContaining({ room: 'board', token }));
+      const [, , address] = (history.replaceState as jasmine.Spy).calls.mostRecent().args;
+      expect(new URL(address as string).hash).toBe(`#token=${token}`);
+      expect(localStorage.getItem('captions.preferences.v1')).not.toContain(token);
+    });
+
+    it('says when the invite link has expired or is for another room', async () => {
+      await useConfig('token');
+      await openWith(joinToken('board', -60));
+      type('join-room', 'board');
+      await fixture.whenStable();
+      expect(byTestId('join-access').textContent).toContain('This invite link has expired');
+      type('join-room', 'other');
+      await fixture.whenStable();
+      expect(byTestId('join-access').textContent).toContain('for the room “board”');
+    });
+
+    it('shows the server’s refusal after returning from a join', async () => {
+      TestBed.inject(SessionService).refusal.set('This invite link is for a different room.');
+      await fixture.whenStable();
+      expect(byTestId('join-access').textContent).toContain('for a different room');
+    });
   });
 });

@@ -7,7 +7,8 @@ import { copyText } from '../shared/clipboard';
 import { ConfigService } from '../shared/config.service';
 import { NotificationService } from '../shared/notification.service';
 import { PreferencesService } from '../shared/preferences.service';
-import { inviteLink, randomRoomName, roomFromUrl } from '../shared/room-link';
+import { joinTokenProblem, tokenForRoom } from '../shared/join-token';
+import { inviteLink, randomRoomName, roomFromUrl, tokenFromUrl } from '../shared/room-link';
 import { Icon } from '../ui/icon';
 import { LevelMeterBar } from '../ui/level-meter-bar';
 import { ThemeToggle } from '../ui/theme-toggle';
@@ -22,12 +23,13 @@ import { ThemeToggle } from '../ui/theme-toggle';
 export class JoinScreen {
   protected readonly config = inject(ConfigService);
   protected readonly mic = inject(MicrophoneService);
-  private readonly session = inject(SessionService);
+  protected readonly session = inject(SessionService);
   private readonly prefs = inject(PreferencesService);
   private readonly notifications = inject(NotificationService);
 
   private readonly saved = this.prefs.preferences();
   protected readonly invitedRoom = roomFromUrl(new URL(location.href));
+  private readonly token = tokenFromUrl(new URL(location.href));
   protected readonly room = signal(this.invitedRoom ?? this.saved.room);
   protected readonly name = signal(this.saved.name);
   protected readonly language = signal(this.saved.language);
@@ -52,6 +54,13 @@ export class JoinScreen {
     return 'Captions in other languages are translated for you.';
   });
 
+  /** What is wrong with the invite link for the chosen room, before and after joining. */
+  protected readonly accessProblem = computed(
+    () =>
+      this.session.refusal() ??
+      joinTokenProblem(this.config.config()?.auth ?? 'open', this.room().trim(), this.token),
+  );
+
   protected newRoom(): void {
     this.room.set(randomRoomName());
   }
@@ -59,7 +68,8 @@ export class JoinScreen {
   protected async copyInvite(): Promise<void> {
     const room = this.room().trim() || randomRoomName();
     this.room.set(room);
-    const copied = await copyText(inviteLink(room, document.baseURI));
+    const link = inviteLink(room, document.baseURI, tokenForRoom(this.token, room));
+    const copied = await copyText(link);
     this.notifications.show(
       copied ? 'success' : 'error',
       copied ? 'Invite link copied' : 'Could not copy the link',
@@ -95,6 +105,7 @@ export class JoinScreen {
       captionLanguage: this.captionLanguage(),
       listenOnly: this.listenOnly(),
       forceRelay: this.forceRelay(),
+      token: tokenForRoom(this.token, room),
     };
     const invalid = validateJoin({
       room,
@@ -106,7 +117,13 @@ export class JoinScreen {
       this.error.set(invalid);
       return;
     }
-    this.prefs.update(settings);
+    const problem = joinTokenProblem(this.config.config()?.auth ?? 'open', room, this.token);
+    if (problem) {
+      this.error.set(problem);
+      return;
+    }
+    const { token, ...remembered } = settings; // the token stays in the link, not in storage
+    this.prefs.update(remembered);
     if (!settings.listenOnly) {
       this.starting.set(true);
       const ready = this.mic.track() !== null || (await this.mic.start());
@@ -116,7 +133,7 @@ export class JoinScreen {
       this.mic.wake();
     }
     this.error.set(null);
-    history.replaceState(null, '', inviteLink(room, location.href));
+    history.replaceState(null, '', inviteLink(room, location.href, token));
     this.session.join(settings);
   }
 }

@@ -32,6 +32,14 @@ describe('protocol: client messages', () => {
     });
   });
 
+  it('adds the join token only when there is one', () => {
+    const request = { room: 'board', name: 'Ada', language: 'en', caption_language: null };
+    expect(joinMessage({ ...request, token: 'abc.def.ghi' })).toEqual(
+      jasmine.objectContaining({ type: 'join', token: 'abc.def.ghi' }),
+    );
+    expect('token' in joinMessage({ ...request, token: null })).toBeFalse();
+  });
+
   it('maps a browser ICE candidate to snake_case fields', () => {
     const message = candidateMessage(
       { candidate: 'candidate:1 1 udp 1 192.0.2.3 4000 typ host', sdpMid: '0', sdpMLineIndex: 0 },
@@ -267,8 +275,11 @@ describe('protocol: server config', () => {
       translation: { backend: 'openai', targets: ['*'] },
       audio_relay: true,
       max_room_size: 8,
+      auth: 'token' as const,
     };
     expect(parseServerConfig(config)).toEqual({ ok: true, message: config });
+    const older = parseServerConfig({ ...config, auth: undefined });
+    expect(older.ok && older.message.auth).toBe('open');
   });
 
   it('rejects a config without languages', () => {

@@ -38,6 +38,8 @@ export interface ServerConfig {
   translation: TranslationCapability;
   audio_relay: boolean;
   max_room_size: number;
+  /** `token`: joining needs an invite link's join token. */
+  auth: 'open' | 'token';
 }
 
 // ---- client → server (WebSocket) ----
@@ -49,6 +51,8 @@ export interface JoinRequest {
   language: string;
   /** `null` for originals only. */
   caption_language: string | null;
+  /** The invite link's join token; left out when there is none. */
+  token?: string | null;
 }
 
 export type ClientMessage =
@@ -65,7 +69,8 @@ export function encodeClientMessage(message: ClientMessage): string {
 }
 
 export function joinMessage(request: JoinRequest): ClientMessage {
-  return { type: 'join', ...request, name: request.name.trim() };
+  const { token, ...rest } = request;
+  return { type: 'join', ...rest, name: request.name.trim(), ...(token ? { token } : {}) };
 }
 
 /** An ICE candidate from the browser; `null` (end of candidates) is sent as an empty string. */
@@ -437,6 +442,7 @@ export function parseServerConfig(value: unknown): ParseResult<ServerConfig> {
       translation: translationCapability(f.object('translation')),
       audio_relay: f.boolean('audio_relay', true),
       max_room_size: f.integer('max_room_size', 0),
+      auth: f.nullableString('auth') === 'token' ? 'token' : 'open',
     };
   });
 }

@@ -57,7 +57,8 @@ export class RoomView {
   });
 
   protected async copyInvite(): Promise<void> {
-    const copied = await copyText(inviteLink(this.roomName(), document.baseURI));
+    const token = this.session.settings()?.token ?? null;
+    const copied = await copyText(inviteLink(this.roomName(), document.baseURI, token));
     this.notifications.show(
       copied ? 'success' : 'error',
       copied ? 'Invite link copied — share it to bring people in' : 'Could not copy the link',

@@ -1,4 +1,4 @@
-import { inviteLink, randomRoomName, roomFromUrl, signalingUrl } from './room-link';
+import { inviteLink, randomRoomName, roomFromUrl, signalingUrl, tokenFromUrl } from './room-link';
 
 describe('room links', () => {
   it('reads the room from ?room= or /r/<room>', () => {
@@ -17,6 +17,14 @@ describe('room links', () => {
     expect(inviteLink('standup', 'https://c.example/')).toBe('https://c.example/?room=standup');
     expect(inviteLink('b', 'https://c.example/r/a?x=1#top')).toBe('https://c.example/?room=b');
     expect(inviteLink('b', 'http://127.0.0.1:5000/?room=a')).toBe('http://127.0.0.1:5000/?room=b');
+  });
+
+  it('keeps the join token in the fragment, which never reaches a server', () => {
+    const link = inviteLink('board', 'https://c.example/?room=a#token=old', 'abc.def.ghi');
+    expect(link).toBe('https://c.example/?room=board#token=abc.def.ghi');
+    expect(tokenFromUrl(new URL(link))).toBe('abc.def.ghi');
+    expect(tokenFromUrl(new URL('https://c.example/?room=board'))).toBeNull();
+    expect(tokenFromUrl(new URL('https://c.example/?token=leaky'))).toBeNull();
   });
 
   it('uses ws: or wss: like the page, on the same host', () => {

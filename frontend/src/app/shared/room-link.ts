@@ -9,12 +9,20 @@ export function roomFromUrl(url: URL): string | null {
   return ROOM_PATTERN.test(room) ? room : null;
 }
 
-/** A link that opens this app with `room` filled in (a query string works on every server). */
-export function inviteLink(room: string, base: string): string {
+/** The join token of an invite link (`#token=...`): the fragment never reaches a server. */
+export function tokenFromUrl(url: URL): string | null {
+  return new URLSearchParams(url.hash.slice(1)).get('token') || null;
+}
+
+/**
+ * A link that opens this app with `room` filled in (a query string works on every server),
+ * and with the room's join token, if there is one, in the fragment.
+ */
+export function inviteLink(room: string, base: string, token: string | null = null): string {
   const url = new URL(base);
   url.pathname = url.pathname.replace(/\/r\/[^/]*\/?$/, '/');
   url.search = new URLSearchParams({ room }).toString();
-  url.hash = '';
+  url.hash = token ? new URLSearchParams({ token }).toString() : '';
   return url.toString();
 }
 

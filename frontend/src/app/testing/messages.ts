@@ -52,3 +52,12 @@ export function withdrawn(id: string, seq: number): CaptionWithdrawnMessage {
 export function speech(seq: number, speaking: boolean, speaker = ADA): SpeechMessage {
   return { type: 'speech', seq, speaker, speaking };
 }
+
+/** A join token as the server mints it (HS256 JWT); the signature is not checked in the app. */
+export function joinToken(room: string, expiresInS = 3600): string {
+  const encode = (value: object) =>
+    btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { room, iat: now, exp: now + expiresInS, jti: 'test' };
+  return `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}.c2lnbmF0dXJl`;
+}
