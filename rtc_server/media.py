@@ -119,6 +119,7 @@ async def pump_audio(
             return
         if not isinstance(frame, av.AudioFrame):
             continue
+        metrics.AUDIO_RECEIVED_SECONDS.inc(frame.samples / frame.sample_rate)
         media_time = _seconds(frame)
         if media_time is not None and catch_up.skip(media_time, frame.samples / frame.sample_rate):
             converter = AudioConverter()  # the skipped span is not a network gap

@@ -303,6 +303,7 @@ class Session:
 
         self._pump = self._tasks.spawn(pump_audio(recognized, hear, runtime.settings.max_lag_s))
         self._publisher = self._tasks.spawn(self._publish_captions(stream, room, participant))
+        metrics.SPEAKERS.inc()
 
     async def _publish_captions(
         self, stream: RecognizeStream, room: Room, participant: Participant
@@ -370,6 +371,7 @@ class Session:
         self._stream = self._pump = self._publisher = None
         if stream is None or pump is None or publisher is None:
             return
+        metrics.SPEAKERS.dec()
         pump.cancel()
         try:
             await asyncio.wait_for(stream.end_input(), LAST_FINAL_TIMEOUT_S)
