@@ -19,7 +19,7 @@ from aiortc.rtcdatachannel import RTCDataChannel
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.sdp import SessionDescription, candidate_from_sdp
 
-from rtc_server import metrics
+from rtc_server import logs, metrics
 from rtc_server.asr.recognizer import Audio, SpeechRecognizer
 from rtc_server.asr.stream import RecognizeStream, StreamOptions
 from rtc_server.ice import browser_ice_servers, server_rtc_configuration
@@ -129,6 +129,7 @@ class Session:
         settings = runtime.settings
         room = runtime.rooms.join(message.room, participant)
         self._rt, self._participant, self._room = runtime, participant, room
+        logs.bind(room=room.id)
         self._send(
             server_message(
                 "joined",
@@ -343,7 +344,11 @@ class Session:
 
     async def close(self, reason: str) -> None:
         if self._closing is None:
-            self._closing = asyncio.ensure_future(self._close(reason))
+            # Shutdown closes sessions from outside: the closing lines still name this one.
+            context = logs.context_of(self.participant_id, self._room.id if self._room else None)
+            self._closing = asyncio.get_running_loop().create_task(
+                self._close(reason), context=context
+            )
         await asyncio.shield(self._closing)
 
     async def _close(self, reason: str) -> None:

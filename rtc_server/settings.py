@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     host: str = Field("0.0.0.0", description="Address to listen on.")
     port: int = Field(5000, ge=1, le=65535, description="TCP port for HTTP and WebSocket.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="json: one JSON object per line, with session and room ids."
+    )
     frontend_dir: Path | None = Field(
         None, description="Built UI to serve at /; default: frontend/dist/*/browser if present."
     )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from aiohttp import WSMsgType, web
 
-from rtc_server import metrics
+from rtc_server import logs, metrics
 from rtc_server.protocol import ProtocolError, error_message, parse_client_message
 from rtc_server.session import Runtime, Session
 from rtc_server.state import APP_STATE
@@ -51,6 +51,7 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
         await ws.close()
 
     session = Session(runtime, send, on_closed)
+    logs.bind(session=session.participant_id)  # this handler's task and all it starts
     state.sessions.add(session)
     state.websockets.add(ws)
     metrics.SESSIONS.inc()
