@@ -23,7 +23,7 @@ from rtc_server import logs, metrics
 from rtc_server.asr.recognizer import Audio, SpeechRecognizer
 from rtc_server.asr.stream import RecognizeStream, StreamOptions
 from rtc_server.ice import browser_ice_servers, server_rtc_configuration
-from rtc_server.media import pump_audio
+from rtc_server.media import end_received_tracks, pump_audio
 from rtc_server.protocol import (
     Answer,
     Candidate,
@@ -185,8 +185,7 @@ class Session:
             self._pc = None
             room.audio.remove(self.participant_id)
             await self._end_recognition()
-            await pc.close()
-            metrics.PEER_CONNECTIONS.dec()
+            await self._close_peer_connection(pc)
             raise ProtocolError("bad_sdp", f"the offer could not be applied: {error}") from None
         self._send(server_message("answer", sdp=pc.localDescription.sdp))
         self._announce_audio_tracks()
@@ -364,10 +363,15 @@ class Session:
             self._answer_arrived.set()
         await self._tasks.cancel_all()
         if self._pc is not None:
-            await self._pc.close()
-            metrics.PEER_CONNECTIONS.dec()
+            await self._close_peer_connection(self._pc)
         self._on_closed(self)
         log.info("%s closed (%s)", self.participant_id, reason)
+
+    @staticmethod
+    async def _close_peer_connection(pc: RTCPeerConnection) -> None:
+        await pc.close()
+        end_received_tracks(pc)
+        metrics.PEER_CONNECTIONS.dec()
 
     async def _end_recognition(self) -> None:
         """Stop reading audio; the speaker's last words still reach the room (or are

@@ -19,6 +19,7 @@ import json
 import re
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -27,7 +28,7 @@ import aiohttp
 import numpy as np
 import pytest
 from aiortc import RTCPeerConnection
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from tests.client import Peer, load_audio, silence
@@ -168,12 +169,13 @@ candidates = st.sampled_from(
         "",
     ]
 ) | st.text(max_size=40)
-sdps = st.builds(
+sdp_edits = st.builds(
     SdpEdit,
     removed=st.frozensets(st.integers(0, 60), max_size=4),
     replaced=st.none() | st.tuples(st.integers(0, 60), st.text(max_size=30)),
     cut=st.none() | st.integers(0, 4000),
-) | st.text(max_size=50)
+)
+sdps = sdp_edits | st.text(max_size=50)
 valid_messages = st.one_of(
     st.fixed_dictionaries(
         {"v": st.just(1), "type": st.just("join"), "room": rooms, "name": st.text(max_size=70)},
@@ -268,8 +270,10 @@ class FuzzClient:
         self._offer_sdp = offer_sdp
         self._markers = itertools.count()
 
-    async def converse(self, frames: list[Frame], join_first: bool) -> None:
-        """One fresh connection: optionally a valid join, then the frames, each checked."""
+    async def converse(self, frames: list[Frame], join_first: bool) -> list[str]:
+        """One fresh connection: optionally a valid join, then the frames, each checked.
+        Returns what each frame got (an error code, the answer's type, or the close code)."""
+        outcomes: list[str] = []
         async with self._http.ws_connect(self._url, max_msg_size=0) as ws:
             state = Conversation()
             if join_first:
@@ -280,12 +284,14 @@ class FuzzClient:
             for sent in frames:
                 frame = sent.resolve(self._offer_sdp)
                 exchange = await self._exchange(ws, frame)
+                outcomes.append(_outcome(exchange))
                 if not check(frame, exchange, state):
-                    return  # the connection ended as it should: nothing more to send
+                    return outcomes  # the connection ended as it should: nothing more to send
             # Still usable at the end: a ping gets its pong.
             await ws.send_str(json.dumps({"v": 1, "type": "ping"}))
             pong = await _next_solicited(ws, Exchange())
             assert pong is not None and pong["type"] == "pong", pong
+        return outcomes
 
     async def _exchange(self, ws: aiohttp.ClientWebSocketResponse, frame: Frame) -> Exchange:
         """Send `frame`, then a marker message whose error echoes a unique type: everything
@@ -338,6 +344,13 @@ async def _next_solicited(
             assert isinstance(reply.get("message"), str) and reply["message"], reply
         if reply["type"] not in UNSOLICITED and reply["type"] != "audio_tracks":
             return reply
+
+
+def _outcome(exchange: Exchange) -> str:
+    if exchange.close_code is not None:
+        return f"closed {int(exchange.close_code)}"
+    replies = [r["code"] if r["type"] == "error" else r["type"] for r in exchange.replies]
+    return " ".join(replies) or "accepted silently"
 
 
 def _types(exchange: Exchange) -> list[str]:
@@ -427,10 +440,13 @@ class FuzzRun:
     bystanders: Bystanders
     baseline_tasks: float
     cases: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
 
     def converse(self, frames: list[Frame], join_first: bool = False) -> None:
         self.cases += 1
-        self.loop.run(self.client.converse(frames, join_first))
+        for outcome in self.loop.run(self.client.converse(frames, join_first)):
+            event(outcome)  # --hypothesis-show-statistics lists how often each happened
+            self.outcomes[outcome] += 1
 
 
 @pytest.fixture(scope="module")
@@ -535,6 +551,29 @@ def test_mutated_messages_in_any_order(
     fuzz.converse(frames, join_first)
 
 
+@settings(FUZZ, max_examples=40)
+@given(
+    offer=sdp_edits,
+    then=st.lists(
+        st.builds(
+            Frame,
+            value=st.fixed_dictionaries(
+                {"v": st.just(1), "type": st.just("candidate"), "candidate": candidates},
+                optional={
+                    "sdp_mid": st.sampled_from(["0", "1"]),
+                    "sdp_mline_index": st.integers(0, 2),
+                },
+            )
+            | st.fixed_dictionaries({"v": st.just(1), "type": st.just("answer"), "sdp": sdps}),
+        ),
+        max_size=2,
+    ),
+)
+@example(offer=SdpEdit(), then=[])  # never connected: its received track leaked a task
+def test_mutated_offers_after_join(fuzz: FuzzRun, offer: SdpEdit, then: list[Frame]) -> None:
+    fuzz.converse([Frame({"v": 1, "type": "offer", "sdp": offer}), *then], join_first=True)
+
+
 @settings(FUZZ, max_examples=80)
 @given(frame=garbage_frames, join_first=st.booleans())
 @example(frame=Frame(text=nested(5000)), join_first=False)  # was a RecursionError
@@ -555,7 +594,7 @@ def test_garbage_frames(fuzz: FuzzRun, frame: Frame, join_first: bool) -> None:
 
 def test_bystanders_unaffected_and_nothing_leaked(fuzz: FuzzRun) -> None:
     listener, speaker = fuzz.bystanders.listener, fuzz.bystanders.speaker
-    print(f"\nfuzz: {fuzz.cases} cases against one server")
+    print(f"\nfuzz: {fuzz.cases} cases against one server; answers: {dict(fuzz.outcomes)}")
     assert fuzz.cases >= 300
     assert fuzz.server.health()["status"] == "ok"
 
