@@ -39,9 +39,12 @@ from tests.test_live_captions import JFK
 
 T = TypeVar("T")
 # The bystanders' aiortc stacks use `random` on their own thread while examples are generated.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Do not use the `random` module:hypothesis.errors.HypothesisDeprecationWarning"
-)
+pytestmark = [
+    pytest.mark.slow,  # a bystander streams a recording in real time throughout
+    pytest.mark.filterwarnings(
+        "ignore:Do not use the `random` module:hypothesis.errors.HypothesisDeprecationWarning"
+    ),
+]
 
 PROTOCOL_LIMIT = 64 * 1024
 TRANSPORT_LIMIT = 1024 * 1024

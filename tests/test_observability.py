@@ -83,8 +83,10 @@ async def test_metrics_and_logs_follow_a_speaker_session(
         )
         assert speaker.track is not None and speaker.track.started_at is not None
         streamed_s = time.monotonic() - speaker.track.started_at
-        speech_end = speaker.track.started_at + 0.5 + speech.size / 48_000
-        last_final_s = max(r.at for r in listener.captions if r.message.get("final")) - speech_end
+        recording_end = speaker.track.started_at + 0.5 + speech.size / 48_000
+        last_final_s = (
+            max(r.at for r in listener.captions if r.message.get("final")) - recording_end
+        )
     await settle(backend, float("inf"))
     after = scrape(backend)
     finals = listener.finals()
@@ -103,7 +105,7 @@ async def test_metrics_and_logs_follow_a_speaker_session(
     final_delay_sum = moved(before, after, "rtc_final_delay_seconds_sum")
     print(
         f"finals {len(finals)}: end of speech → final {final_delay_sum / final_delays:.2f} s "
-        f"on average (server), {last_final_s:.2f} s for the last one (client)"
+        f"on average (server); end of the recording → last final {last_final_s:.2f} s (client)"
     )
     assert final_delays >= len(finals)
     # No bound on speed here (benchmarks measure it): only that each delay lies in the session.
@@ -136,6 +138,15 @@ async def test_metrics_and_logs_follow_a_speaker_session(
         assert tagged, f"no log line names {peer.participant_id}"
         assert any(line.get("room") == room for line in tagged)
         assert any(f"{peer.participant_id} closed" in line["message"] for line in tagged)
+    # Tasks a session starts inherit its ids: the translation of the speaker's captions runs in
+    # the room's tasks, and its HTTP client logs each request.
+    started_by_speaker = [
+        line
+        for line in lines
+        if line.get("session") == speaker.participant_id
+        and line["logger"] not in ("rtc_server.session", "rtc_server.rooms", "aiohttp.access")
+    ]
+    assert started_by_speaker and all(line["room"] == room for line in started_by_speaker)
     assert not [line for line in lines if line["level"] in ("ERROR", "CRITICAL")]
 
 
