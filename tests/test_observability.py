@@ -12,8 +12,10 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from rtc_server.captions import CaptionChannel
 from rtc_server.logs import JsonFormatter
 from tests.client import Peer, load_audio, silence
 from tests.servers import TESTDATA, BackendProcess, FakeOpenAI, Fault, start_backend
@@ -163,3 +165,28 @@ def test_json_log_lines_carry_the_exception() -> None:
     )
     assert "ValueError: bad things" in line["exception"]
     assert "session" not in line  # outside any session
+
+
+class ClosingChannel:
+    """Open when asked, gone when written to: the race a closing data channel can lose."""
+
+    readyState = "open"
+    bufferedAmount = 0
+
+    def send(self, data: str) -> None:
+        raise ConnectionError("the channel closed")
+
+
+def dropped(reason: str) -> float:
+    value = REGISTRY.get_sample_value("rtc_caption_messages_dropped_total", {"reason": reason})
+    return value or 0.0
+
+
+def test_caption_messages_not_sent_are_counted_by_reason() -> None:
+    before = {reason: dropped(reason) for reason in ("channel_closed", "send_failed")}
+    captions = CaptionChannel()
+    assert captions.send("caption", {"text": "not open yet", "final": True}) is False
+    captions.attach(ClosingChannel())
+    assert captions.send("caption", {"text": "lost in a closing channel", "final": True}) is False
+    assert dropped("channel_closed") == before["channel_closed"] + 1
+    assert dropped("send_failed") == before["send_failed"] + 1
