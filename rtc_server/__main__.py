@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 
+from rtc_server import logs
 from rtc_server.app import create_app
 from rtc_server.asr.model import resolve_model
 from rtc_server.settings import load_settings
@@ -13,12 +12,7 @@ from rtc_server.settings import load_settings
 
 def main() -> None:
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("aioice", "aiortc"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
+    logs.configure(settings.log_level, settings.log_format)
     if settings.prepare_model:
         choice = resolve_model(settings.whisper_model, settings.model_cache_dir)
         if choice.path_or_hub_name == choice.name:  # a hub name: fetch it now, not at start-up

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from rtc_server import metrics
 from rtc_server.protocol import PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
@@ -78,12 +79,19 @@ class CaptionChannel:
     def send(self, kind: str, body: dict[str, Any], provisional: bool = False) -> bool:
         channel = self._channel
         if channel is None or channel.readyState != "open":
+            metrics.CAPTION_MESSAGES_DROPPED.labels("channel_closed").inc()
             return False
         if provisional and channel.bufferedAmount > MAX_BUFFERED_BYTES:
+            metrics.CAPTION_MESSAGES_DROPPED.labels("slow_listener").inc()
             return False
         message = {"v": PROTOCOL_VERSION, "type": kind, **body}
         pieces = split_message(message) if "text" in message else iter([message])
         for piece in pieces:
             self._seq += 1
-            channel.send(json.dumps({**piece, "seq": self._seq}, ensure_ascii=False))
+            try:
+                channel.send(json.dumps({**piece, "seq": self._seq}, ensure_ascii=False))
+            except Exception:  # the channel closed under us: one listener, not the room
+                log.warning("caption channel send failed", exc_info=True)
+                metrics.CAPTION_MESSAGES_DROPPED.labels("send_failed").inc()
+                return False
         return True

@@ -9,7 +9,9 @@ from fractions import Fraction
 
 import av
 import numpy as np
+from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcrtpreceiver import RemoteStreamTrack
 
 from rtc_server import metrics
 from rtc_server.asr.recognizer import SAMPLE_RATE, Audio
@@ -119,9 +121,19 @@ async def pump_audio(
             return
         if not isinstance(frame, av.AudioFrame):
             continue
+        metrics.AUDIO_RECEIVED_SECONDS.inc(frame.samples / frame.sample_rate)
         media_time = _seconds(frame)
         if media_time is not None and catch_up.skip(media_time, frame.samples / frame.sample_rate):
             converter = AudioConverter()  # the skipped span is not a network gap
             continue
         for chunk in converter.convert(frame):
             on_audio(chunk)
+
+
+def end_received_tracks(pc: RTCPeerConnection) -> None:
+    """End the tracks a closed peer connection received. aiortc ends them only if media ever
+    flowed: the tracks of a peer that never connected would keep their readers (the room's
+    relay task, the recognizer's pump) waiting forever."""
+    for receiver in pc.getReceivers():
+        if isinstance(receiver.track, RemoteStreamTrack):
+            receiver.track._queue.put_nowait(None)  # what aiortc's receiver sends when it stops

@@ -14,8 +14,15 @@ SPEAKERS = Gauge("rtc_speakers", "Sessions whose microphone is being transcribed
 DELAY_NOTICES = Counter(
     "rtc_captions_delayed_total", "Times a speaker was told recognition is running late"
 )
+AUDIO_RECEIVED_SECONDS = Counter(
+    "rtc_audio_received_seconds_total", "Speaker audio received over WebRTC"
+)
 
 ASR_QUEUE = Gauge("rtc_asr_queue_jobs", "Inference jobs waiting for a worker")
+ASR_LAG = Gauge(
+    "rtc_asr_lag_seconds",
+    "Age of the oldest unfinished inference job: how far recognition is behind real time",
+)
 ASR_SECONDS = Histogram(
     "rtc_asr_inference_seconds", "Whisper inference time per job", ["kind"], buckets=LATENCY_BUCKETS
 )
@@ -23,7 +30,7 @@ ASR_PARTIALS_SHED = Counter("rtc_asr_partials_shed_total", "Partial jobs replace
 CAPTIONS = Counter("rtc_captions_total", "Captions produced", ["kind"])
 FINAL_DELAY = Histogram(
     "rtc_final_delay_seconds",
-    "From the end of an utterance's audio to its final caption",
+    "From the end of the speech (last voiced audio) to its final caption going out",
     buckets=LATENCY_BUCKETS,
 )
 AUDIO_GAP_SECONDS = Counter("rtc_audio_gap_seconds_total", "Missing audio filled with silence")
@@ -31,8 +38,26 @@ AUDIO_DROPPED_SECONDS = Counter(
     "rtc_audio_dropped_seconds_total", "Received audio skipped to catch up with real time"
 )
 
+CAPTION_MESSAGES_DROPPED = Counter(
+    "rtc_caption_messages_dropped_total",
+    "Data-channel caption messages not sent: channel_closed, slow_listener, send_failed",
+    ["reason"],
+)
+
 TRANSLATION_CALLS = Counter(
-    "rtc_translation_calls_total", "Translation requests", ["backend", "outcome"]
+    "rtc_translation_calls_total",
+    "Translation requests by outcome: ok, or the error kind (transient, refused)",
+    ["backend", "outcome"],
+)
+TRANSLATIONS_FAILED = Counter(
+    "rtc_translations_failed_total",
+    "Final captions left untranslated for a language: refused, gave_up, paused",
+    ["reason"],
+)
+TRANSLATION_DELIVERY = Histogram(
+    "rtc_translation_delivery_seconds",
+    "From a final caption to its complete translation reaching listeners (retries included)",
+    buckets=LATENCY_BUCKETS,
 )
 TRANSLATION_FIRST_TOKEN = Histogram(
     "rtc_translation_first_token_seconds",

@@ -85,12 +85,15 @@ CLIENT_TYPES = frozenset(
 
 def parse_client_message(raw: str | bytes) -> ClientMessage:
     """Validate one incoming WebSocket message or raise ProtocolError with a precise code."""
-    if len(raw) > MAX_MESSAGE_BYTES:
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode())  # bytes, not characters
+    if size > MAX_MESSAGE_BYTES:
         raise ProtocolError("too_large", f"message over {MAX_MESSAGE_BYTES} bytes")
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise ProtocolError("bad_json", f"not valid JSON: {error}") from None
+    except RecursionError:
+        raise ProtocolError("bad_json", "not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_json", "a message must be a JSON object")
     if data.get("v", PROTOCOL_VERSION) != PROTOCOL_VERSION:
@@ -98,7 +101,7 @@ def parse_client_message(raw: str | bytes) -> ClientMessage:
             "unsupported_version", f"protocol version {data.get('v')!r} is not supported; use 1"
         )
     kind = data.get("type")
-    if kind not in CLIENT_TYPES:
+    if not isinstance(kind, str) or kind not in CLIENT_TYPES:  # may be a list: not hashable
         raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
     try:
         return _client_message.validate_python(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -170,8 +171,9 @@ class Room:
             context=tuple(context),
         )
         context.append(event.text)
+        final_at = time.perf_counter()
         for target in self._targets(source):
-            self._tasks.spawn(self._translate(request, target, speaker))
+            self._tasks.spawn(self._translate(request, target, speaker, final_at))
 
     def _targets(self, source: str) -> set[str]:
         return {
@@ -183,7 +185,7 @@ class Room:
         }
 
     async def _translate(
-        self, request: TranslationRequest, target: str, speaker: Participant
+        self, request: TranslationRequest, target: str, speaker: Participant, final_at: float
     ) -> None:
         base = {
             "caption_id": request.caption_id,
@@ -195,6 +197,7 @@ class Room:
         def deliver(text: str, final: bool) -> None:
             body = {**base, "text": text, "final": final}
             if final:
+                metrics.TRANSLATION_DELIVERY.observe(time.perf_counter() - final_at)
                 for caption in reversed(self._history):  # recent captions come last
                     if caption.body["id"] == request.caption_id:
                         caption.translations[target] = body

@@ -19,11 +19,11 @@ from aiortc.rtcdatachannel import RTCDataChannel
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.sdp import SessionDescription, candidate_from_sdp
 
-from rtc_server import metrics
+from rtc_server import logs, metrics
 from rtc_server.asr.recognizer import Audio, SpeechRecognizer
 from rtc_server.asr.stream import RecognizeStream, StreamOptions
 from rtc_server.ice import browser_ice_servers, server_rtc_configuration
-from rtc_server.media import pump_audio
+from rtc_server.media import end_received_tracks, pump_audio
 from rtc_server.protocol import (
     Answer,
     Candidate,
@@ -131,6 +131,7 @@ class Session:
         settings = runtime.settings
         room = runtime.rooms.join(message.room, participant)
         self._rt, self._participant, self._room = runtime, participant, room
+        logs.bind(room=room.id)
         self._send(
             server_message(
                 "joined",
@@ -192,8 +193,7 @@ class Session:
             self._rt.speakers.discard(self.participant_id)
             room.audio.remove(self.participant_id)
             await self._end_recognition()
-            await pc.close()
-            metrics.PEER_CONNECTIONS.dec()
+            await self._close_peer_connection(pc)
             raise ProtocolError("bad_sdp", f"the offer could not be applied: {error}") from None
         self._send(server_message("answer", sdp=pc.localDescription.sdp))
         self._announce_audio_tracks()
@@ -401,7 +401,11 @@ class Session:
 
     async def close(self, reason: str) -> None:
         if self._closing is None:
-            self._closing = asyncio.ensure_future(self._close(reason))
+            # Shutdown closes sessions from outside: the closing lines still name this one.
+            context = logs.context_of(self.participant_id, self._room.id if self._room else None)
+            self._closing = asyncio.get_running_loop().create_task(
+                self._close(reason), context=context
+            )
         await asyncio.shield(self._closing)
 
     async def _close(self, reason: str) -> None:
@@ -420,10 +424,15 @@ class Session:
             self._answer_arrived.set()
         await self._tasks.cancel_all()
         if self._pc is not None:
-            await self._pc.close()
-            metrics.PEER_CONNECTIONS.dec()
+            await self._close_peer_connection(self._pc)
         self._on_closed(self)
         log.info("%s closed (%s)", self.participant_id, reason)
+
+    @staticmethod
+    async def _close_peer_connection(pc: RTCPeerConnection) -> None:
+        await pc.close()
+        end_received_tracks(pc)
+        metrics.PEER_CONNECTIONS.dec()
 
     async def _end_recognition(self) -> None:
         """Stop reading audio; the speaker's last words still reach the room (or are

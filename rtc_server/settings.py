@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to listen on (0.0.0.0: every interface).")
     port: int = Field(5000, ge=1, le=65535, description="TCP port for HTTP and WebSocket.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="json: one JSON object per line, with session and room ids."
+    )
     frontend_dir: Path | None = Field(
         None, description="Built UI to serve at /; default: frontend/dist/*/browser if present."
     )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from aiohttp import WSMsgType, web
 
-from rtc_server import metrics
+from rtc_server import logs, metrics
 from rtc_server.auth import ACCESS, Access, AccessDenied
 from rtc_server.forwarded import client_address, parse_networks
 from rtc_server.limits import CONNECTIONS, TokenBucket
@@ -88,6 +88,7 @@ async def _serve(request: web.Request) -> web.WebSocketResponse:
         await ws.close()
 
     session = Session(runtime, send, on_closed)
+    logs.bind(session=session.participant_id)  # this handler's task and all it starts
     state.sessions.add(session)
     state.websockets.add(ws)
     metrics.SESSIONS.inc()

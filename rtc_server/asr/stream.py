@@ -311,7 +311,7 @@ class RecognizeStream:
         else:
             # Same key: a partial of this stream still waiting for a worker is dropped.
             decoding = self._recognizer.recognize(request, Priority.FINAL, key=self)
-        self._queue_final(final, decoding)
+        self._queue_final(final, decoding, speech_end=min(utterance.last_voiced, self._clock))
         if continuing:
             self._begin_utterance(emit_start=False)
         else:
@@ -423,7 +423,11 @@ class RecognizeStream:
             prompt=utterance.prompt,
             language=utterance.language,
         )
-        self._queue_final(final, _ready(Hypothesis(text, utterance.language or "", committed)))
+        self._queue_final(
+            final,
+            _ready(Hypothesis(text, utterance.language or "", committed)),
+            speech_end=utterance.start_sample + int(cut * SAMPLE_RATE),
+        )
         # The rest continues as a new utterance that sees the committed text as its prompt.
         utterance.drop_before(cut)
         utterance.latest_partial = None  # it heard the committed words too
@@ -435,21 +439,25 @@ class RecognizeStream:
 
     # Finals, emitted strictly in order
 
-    def _queue_final(self, final: _Final, decoding: Awaitable[Hypothesis | None]) -> None:
+    def _queue_final(
+        self, final: _Final, decoding: Awaitable[Hypothesis | None], speech_end: int
+    ) -> None:
+        """`speech_end`: the stream clock at the last word's end. Audio arrives in real time,
+        so that moment was as long ago as the audio pushed since."""
         previous = self._last_final
-        ended_at = time.perf_counter()
-        self._finals_pending_since.append(ended_at)
-        self._last_final = self._tasks.spawn(self._emit_final(final, decoding, previous, ended_at))
+        spoken_at = time.perf_counter() - (self._clock - speech_end) / SAMPLE_RATE
+        self._finals_pending_since.append(spoken_at)
+        self._last_final = self._tasks.spawn(self._emit_final(final, decoding, previous, spoken_at))
 
     async def _emit_final(
         self,
         final: _Final,
         decoding: Awaitable[Hypothesis | None],
         previous: asyncio.Task[None] | None,
-        ended_at: float,
+        spoken_at: float,
     ) -> None:
         try:
-            await self._finish_final(final, decoding, previous, ended_at)
+            await self._finish_final(final, decoding, previous, spoken_at)
         finally:
             self._finals_pending_since.popleft()  # finals finish strictly in order
 
@@ -458,7 +466,7 @@ class RecognizeStream:
         final: _Final,
         decoding: Awaitable[Hypothesis | None],
         previous: asyncio.Task[None] | None,
-        ended_at: float,
+        spoken_at: float,
     ) -> None:
         try:
             hypothesis = await decoding
@@ -487,7 +495,7 @@ class RecognizeStream:
                 audio=final.audio,
             )
         )
-        metrics.FINAL_DELAY.observe(time.perf_counter() - ended_at)
+        metrics.FINAL_DELAY.observe(time.perf_counter() - spoken_at)
 
     # Plumbing
 

@@ -34,6 +34,7 @@ class _Job:
     request: DecodeRequest = field(compare=False)
     future: asyncio.Future[Hypothesis | None] = field(compare=False)
     key: object | None = field(compare=False, default=None)
+    queued_at: float = field(compare=False, default_factory=time.monotonic)
 
 
 class WhisperEngine:
@@ -50,6 +51,7 @@ class WhisperEngine:
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="whisper")
         self._queue: asyncio.PriorityQueue[_Job] = asyncio.PriorityQueue()
         self._waiting_partials: dict[object, _Job] = {}
+        self._unfinished: dict[int, float] = {}  # job order → when it was queued
         self._order = itertools.count()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -82,6 +84,12 @@ class WhisperEngine:
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._work()) for _ in range(self._workers)]
+        metrics.ASR_LAG.set_function(self.lag_s)
+
+    def lag_s(self) -> float:
+        """How long the oldest job still waiting or running has been in the engine."""
+        oldest = min(self._unfinished.values(), default=None)
+        return 0.0 if oldest is None else time.monotonic() - oldest
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -99,10 +107,12 @@ class WhisperEngine:
             superseded = self._waiting_partials.pop(key, None)
             if superseded is not None and not superseded.future.done():
                 superseded.future.set_result(None)
+                self._unfinished.pop(superseded.order, None)
                 metrics.ASR_PARTIALS_SHED.inc()
             if priority is Priority.PARTIAL:
                 self._waiting_partials[key] = job
         self._queue.put_nowait(job)
+        self._unfinished[job.order] = job.queued_at
         metrics.ASR_QUEUE.set(self._queue.qsize())
         return await future
 
@@ -113,16 +123,18 @@ class WhisperEngine:
             metrics.ASR_QUEUE.set(self._queue.qsize())
             if job.key is not None and self._waiting_partials.get(job.key) is job:
                 del self._waiting_partials[job.key]
-            if job.future.done():  # superseded partial, or the caller went away
-                continue
-            started = time.perf_counter()
             try:
+                if job.future.done():  # superseded partial, or the caller went away
+                    continue
+                started = time.perf_counter()
                 result = await loop.run_in_executor(self._executor, self._decode, job.request)
             except Exception as error:
                 log.exception("Whisper inference failed")
                 if not job.future.done():
                     job.future.set_exception(error)
                 continue
+            finally:
+                self._unfinished.pop(job.order, None)
             metrics.ASR_SECONDS.labels(job.priority.name.lower()).observe(
                 time.perf_counter() - started
             )

@@ -146,6 +146,7 @@ class TranslationService:
         stats: TranslationStats,
     ) -> str | None:
         if self._paused_until is not None and time.monotonic() < self._paused_until:
+            metrics.TRANSLATIONS_FAILED.labels("paused").inc()
             self._tell_paused(notify)
             return None
         for attempt in range(self._policy.attempts):
@@ -156,12 +157,14 @@ class TranslationService:
                 stats.errors += 1
                 metrics.TRANSLATION_CALLS.labels(translator.name, error.kind.value).inc()
                 if error.kind is FailureKind.REFUSED:
+                    metrics.TRANSLATIONS_FAILED.labels("refused").inc()
                     self._pause(str(error), notify)
                     return None
                 if attempt + 1 == self._policy.attempts:
                     log.warning(
                         "translation to %s failed after %d tries: %s", target, attempt + 1, error
                     )
+                    metrics.TRANSLATIONS_FAILED.labels("gave_up").inc()
                     self._pause(str(error), notify)
                     return None
                 delay = error.retry_after or self._policy.base_delay_s * 2**attempt
