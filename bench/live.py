@@ -66,12 +66,17 @@ class Recording:
     utterances: list[Span]  # seconds from the start of the recording
 
 
+def recording_name(path: Path, channel: int | None) -> str:
+    return path.name if channel is None else f"{path.name} ch{channel}"
+
+
 def load_recording(
     path: Path, channel: int | None, reference: str | None, endpoint_pause_s: float
 ) -> Recording:
     audio = load_audio(path, channel=channel)
-    name = path.name if channel is None else f"{path.name} ch{channel}"
-    return Recording(name, audio, reference, utterances(audio, endpoint_pause_s))
+    return Recording(
+        recording_name(path, channel), audio, reference, utterances(audio, endpoint_pause_s)
+    )
 
 
 @dataclass(frozen=True)
