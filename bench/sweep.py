@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import live, offline
-from rtc_server.settings import Settings
+from rtc_server.settings import load_settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 POINTS = ((1, 90.0), (2, 60.0), (4, 300.0), (8, 60.0))  # speakers, seconds of audio each
@@ -48,7 +48,7 @@ def wer_margin(speakers: int) -> Callable[[dict[str, Any]], float | None]:
         figures = point(results, speakers)
         if figures["wer"] is None:
             return None
-        return round(100 * (figures["wer"] - figures["offline_wer"]), 1)
+        return round(100 * (float(figures["wer"]) - float(figures["offline_wer"])), 1)
 
     return margin
 
@@ -105,7 +105,7 @@ def run_live(options: live.Options, env: dict[str, str]) -> dict[str, Any]:
 
 def sweep(env: dict[str, str]) -> dict[str, Any]:
     os.environ.update(env)  # the offline yardstick uses the same settings as the servers
-    settings = Settings()
+    settings = load_settings([])
     pause_ms = settings.endpoint_silence_ms
     recordings = [
         (live.recording_name(path, channel), path, channel, reference)
