@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
+from bench.live import Recording, program
 from bench.scoring import CaptionRecord, Span, drift, percentile, score, speech_segments
+from bench.speech import LEAD_S, speech_span, utterances
+from tests.client import RATE, load_audio, silence
+from tests.servers import TESTDATA
 
 WINDOW_S = 0.032
 
@@ -94,3 +100,25 @@ def test_drift_is_the_growth_of_final_latency_over_the_run() -> None:
     assert trend.last_minute_p50_s - trend.first_minute_p50_s == pytest.approx(1.0, abs=0.1)
     flat = drift(score(utterances, [final(u.start, u.end, u.end + 0.7) for u in utterances]), 0)
     assert flat.slope_s_per_min == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_program_repeats_the_recording_with_its_utterances_until_the_duration() -> None:
+    recording = Recording("two seconds", silence(2.0), "hello world", [Span(0.5, 1.5)])
+    said = program(recording, duration_s=10.0)
+    period = 2.0 + 1.5  # the recording and the silence after it
+    assert said.utterances == [
+        Span(LEAD_S + k * period + 0.5, LEAD_S + k * period + 1.5) for k in range(3)
+    ]
+    assert said.reference == "hello world hello world hello world"
+    assert said.seconds == pytest.approx(LEAD_S + 3 * 2.0 + 2 * 1.5 + 3.0)
+    assert program(recording, duration_s=0).utterances == [Span(LEAD_S + 0.5, LEAD_S + 1.5)]
+
+
+def test_utterances_of_a_real_recording_by_the_server_vad() -> None:
+    audio = load_audio(TESTDATA / "jfk.flac")
+    spans = utterances(audio, endpoint_pause_s=0.6)
+    assert len(spans) >= 2  # the speech has long pauses
+    assert all(later.start - earlier.end >= 0.6 for earlier, later in pairwise(spans))
+    assert spans[0].start >= 0 and spans[-1].end <= audio.size / RATE
+    assert speech_span(audio) == pytest.approx((spans[0].start, spans[-1].end))
+    assert len(utterances(audio, endpoint_pause_s=5.0)) == 1
