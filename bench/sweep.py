@@ -46,7 +46,7 @@ def point(results: dict[str, Any], speakers: int) -> dict[str, Any]:
 def wer_margin(speakers: int) -> Callable[[dict[str, Any]], float | None]:
     def margin(results: dict[str, Any]) -> float | None:
         figures = point(results, speakers)
-        if figures["wer"] is None:
+        if figures.get("wer") is None:
             return None
         return round(100 * (float(figures["wer"]) - float(figures["offline_wer"])), 1)
 
@@ -77,7 +77,7 @@ TARGETS = (
     Target("4 speakers: CPU-s per audio-s per speaker", "≤ 0.35",
            figure(4, "server_cpu_s_per_audio_s"), lambda v: v <= 0.35),
     Target("media path: CPU-s per audio-s per stream", "≤ 0.02",
-           lambda r: r["media_path"]["server_cpu_s_per_audio_s"], lambda v: v <= 0.02),
+           lambda r: r["media_path"].get("server_cpu_s_per_audio_s"), lambda v: v <= 0.02),
     Target("4 speakers: server RSS", "≤ 700 MB", figure(4, "server_rss_mb"),
            lambda v: v <= 700),
 )  # fmt: skip
@@ -97,8 +97,12 @@ def stamp(model: str, compute_type: str) -> dict[str, Any]:
 
 
 def run_live(options: live.Options, env: dict[str, str]) -> dict[str, Any]:
-    with live.serve(None, None, options, env) as server:
-        figures = asyncio.run(live.measure(server, options))
+    """One point; a point that fails (say, a client cannot connect) is reported, not fatal."""
+    try:
+        with live.serve(None, None, options, env) as server:
+            figures = asyncio.run(live.measure(server, options))
+    except (ConnectionError, TimeoutError, RuntimeError) as error:
+        figures = {"speakers": options.speakers, "error": f"{type(error).__name__}: {error}"}
     print(json.dumps(figures), flush=True)
     return figures
 
@@ -164,6 +168,9 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in results["points"]:
+        if "error" in p:
+            lines.append(f"| {p['speakers']} | failed: {p['error'][:200]} |" + " |" * 10)
+            continue
         lines.append(
             f"| {p['speakers']} | {p['audio_s_per_speaker']} "
             f"| {_cell(p['wer'])} ({p['offline_wer']}) | {_cell(p['first_partial_s'])} "
@@ -177,8 +184,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines += [
         "",
         f"Media path alone (`RTC_RECOGNITION=false`), {m['speakers']} streams: "
-        f"{_cell(m['server_cpu_s_per_audio_s'])} CPU-s per audio-s per stream, "
-        f"RSS {_cell(m['server_rss_mb'])} MB.",
+        f"{_cell(m.get('server_cpu_s_per_audio_s'))} CPU-s per audio-s per stream, "
+        f"RSS {_cell(m.get('server_rss_mb'))} MB.",
         f"Offline faster-whisper (whole files, beam {o['beam_size']}): WER {o['wer']}, "
         f"real-time factor {o['real_time_factor']}.",
         "",
@@ -197,7 +204,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    points = results["points"]
+    points = [p for p in results["points"] if "error" not in p]
     speakers = [p["speakers"] for p in points]
     figure, axes = plt.subplots(figsize=(7, 4.5))
     for key, label, marker in (
@@ -205,7 +212,8 @@ def plot(results: dict[str, Any], path: Path) -> None:
         ("final_latency_p95_s", "final p95", "s"),
         ("first_partial_s", "first partial p50", "^"),
     ):
-        axes.plot(speakers, [p[key] for p in points], marker=marker, label=label)
+        values = [float("nan") if p[key] is None else p[key] for p in points]
+        axes.plot(speakers, values, marker=marker, label=label)
     for level, label, color in (
         (0.8, "target: final p50, 1 speaker", "C0"),
         (1.5, "target: final p95, 1 speaker", "C1"),
