@@ -115,6 +115,7 @@ class Spoken:
     captions: list[CaptionRecord]
     transcript: str
     translation_delays_s: list[float]
+    lost: bool  # the connection broke before all the audio was sent
 
 
 @dataclass(frozen=True)
@@ -201,13 +202,22 @@ async def speak(server: Server, index: int, said: Program, options: Options) -> 
         await peer.join(room, f"Speaker {index + 1}", options.language,
                         options.translate_to or options.language)  # fmt: skip
         await peer.connect(said.audio)
-        track = peer.track
-        assert track is not None
-        await peer.wait_for(lambda: track.finished_at, timeout=said.seconds + 60)
+        track, pc = peer.track, peer.pc
+        assert track is not None and pc is not None
+
+        def sent_or_lost() -> bool:
+            broken = pc.connectionState in ("failed", "closed") or peer.signal("error")
+            return bool(track.finished_at or broken)
+
+        # An overloaded server may lose connections (ICE consent checks time out): that is
+        # reported, and what was not finalized by then counts as missed.
+        with contextlib.suppress(TimeoutError):
+            await peer.wait_for(sent_or_lost, timeout=said.seconds + 60)
+        lost = track.finished_at is None
         assert track.started_at is not None
         heard = Heard(peer, track.started_at)
         spans = [heard.on_clock(u) for u in said.utterances]
-        if options.recognition:
+        if options.recognition and not lost:
 
             def done() -> bool:
                 finished = all(s.final_at for s in score(spans, heard.captions()))
@@ -215,7 +225,7 @@ async def speak(server: Server, index: int, said: Program, options: Options) -> 
 
             with contextlib.suppress(TimeoutError):
                 await peer.wait_for(done, timeout=DRAIN_S)
-        if options.translate_to:
+        if options.translate_to and not lost:
             wanted = {c["id"] for c in peer.finals()}
             with contextlib.suppress(TimeoutError):
                 await peer.wait_for(
@@ -228,6 +238,7 @@ async def speak(server: Server, index: int, said: Program, options: Options) -> 
             heard.captions(),
             peer.transcript(),
             heard.translation_delays(),
+            lost,
         )
 
 
@@ -291,6 +302,7 @@ async def measure(server: Server, options: Options) -> dict[str, Any]:
         "recognition": options.recognition,
         "model": json.loads(server.get("/health")).get("model"),
         "audio_s_per_speaker": round(audio_s / options.speakers, 1),
+        "speakers_lost": sum(s.lost for s in spoken),
         "server_cpu_s_per_audio_s": _round(cpu_s / audio_s if cpu_s is not None else None),
         "server_cpu_cores": _round(cpu_s / wall_s if cpu_s is not None else None),
         "server_rss_mb": _round(usage.peak_rss_mb, 0),

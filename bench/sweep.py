@@ -171,11 +171,13 @@ def markdown(results: dict[str, Any]) -> str:
         if "error" in p:
             lines.append(f"| {p['speakers']} | failed: {p['error'][:200]} |" + " |" * 10)
             continue
+        lost = f" ({p['speakers_lost']} speakers lost)" if p.get("speakers_lost") else ""
         lines.append(
             f"| {p['speakers']} | {p['audio_s_per_speaker']} "
             f"| {_cell(p['wer'])} ({p['offline_wer']}) | {_cell(p['first_partial_s'])} "
             f"| {_cell(p['final_latency_p50_s'])} / {_cell(p['final_latency_p95_s'])} / "
-            f"{_cell(p['final_latency_max_s'])} | {p['missed_utterances']} of {p['utterances']} "
+            f"{_cell(p['final_latency_max_s'])} "
+            f"| {p['missed_utterances']} of {p['utterances']}{lost} "
             f"| {_cell(p['drift_s_per_min'])} | {_cell(p['server_cpu_s_per_audio_s'])} "
             f"| {_cell(p['server_cpu_cores'])} | {_cell(p['server_rss_mb'])} "
             f"| {_cell(p['partials_shed'])} | {_cell(p['audio_dropped_s'])} |"
