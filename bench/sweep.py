@@ -37,6 +37,8 @@ class Target:
     limit: str
     value: Callable[[dict[str, Any]], float | None]
     met: Callable[[float], bool]
+    # A server that fell behind spends less CPU because it skips work: its cost is no pass.
+    judged: Callable[[dict[str, Any]], bool] = lambda results: True
 
 
 def point(results: dict[str, Any], speakers: int) -> dict[str, Any]:
@@ -51,6 +53,14 @@ def wer_margin(speakers: int) -> Callable[[dict[str, Any]], float | None]:
         return round(100 * (float(figures["wer"]) - float(figures["offline_wer"])), 1)
 
     return margin
+
+
+def kept_up(speakers: int) -> Callable[[dict[str, Any]], bool]:
+    def check(results: dict[str, Any]) -> bool:
+        figures = point(results, speakers)
+        return not figures.get("missed_utterances") and not figures.get("audio_dropped_s")
+
+    return check
 
 
 def figure(speakers: int, name: str) -> Callable[[dict[str, Any]], float | None]:
@@ -73,9 +83,9 @@ TARGETS = (
     Target("1 speaker: WER minus offline WER (points)", "≤ 2", wer_margin(1), lambda v: v <= 2),
     Target("4 speakers: WER minus offline WER (points)", "≤ 2", wer_margin(4), lambda v: v <= 2),
     Target("1 speaker: CPU-s per audio-s", "≤ 0.35", figure(1, "server_cpu_s_per_audio_s"),
-           lambda v: v <= 0.35),
+           lambda v: v <= 0.35, kept_up(1)),
     Target("4 speakers: CPU-s per audio-s per speaker", "≤ 0.35",
-           figure(4, "server_cpu_s_per_audio_s"), lambda v: v <= 0.35),
+           figure(4, "server_cpu_s_per_audio_s"), lambda v: v <= 0.35, kept_up(4)),
     Target("media path: CPU-s per audio-s per stream", "≤ 0.02",
            lambda r: r["media_path"].get("server_cpu_s_per_audio_s"), lambda v: v <= 0.02),
     Target("4 speakers: server RSS", "≤ 700 MB", figure(4, "server_rss_mb"),
@@ -143,12 +153,25 @@ def sweep(env: dict[str, str]) -> dict[str, Any]:
             "texts": {name: t.text for name, t in yardstick.by_recording.items()},
         },
     }
-    results["targets"] = [
-        {"what": t.what, "target": t.limit, "value": v, "pass": None if v is None else t.met(v)}
-        for t in TARGETS
-        for v in [t.value(results)]
-    ]
+    results["targets"] = judge(results)
     return results
+
+
+def judge(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target with its measured value and pass (None: not measured or not judged)."""
+    verdicts = []
+    for target in TARGETS:
+        value = target.value(results)
+        judged = value is not None and target.judged(results)
+        verdicts.append(
+            {
+                "what": target.what,
+                "target": target.limit,
+                "value": value,
+                "pass": target.met(value) if judged and value is not None else None,
+            }
+        )
+    return verdicts
 
 
 def _cell(value: Any) -> str:
@@ -195,7 +218,9 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     for t in results["targets"]:
-        verdict = "-" if t["pass"] is None else ("pass" if t["pass"] else "FAIL")
+        verdict = {True: "pass", False: "FAIL", None: "-"}[t["pass"]]
+        if t["pass"] is None and t["value"] is not None:
+            verdict = "not judged: the server fell behind"
         lines.append(f"| {t['what']} | {t['target']} | {_cell(t['value'])} | {verdict} |")
     return "\n".join(lines) + "\n"
 
@@ -227,8 +252,8 @@ def plot(results: dict[str, Any], path: Path) -> None:
     axes.set_xscale("log", base=2)
     axes.set_xticks(speakers, [str(n) for n in speakers])
     axes.set_xlabel("simultaneous speakers (one room each)")
-    axes.set_ylabel("seconds")
-    axes.set_ylim(bottom=0)
+    axes.set_ylabel("seconds (log scale)")
+    axes.set_yscale("log")  # the targets stay readable next to an overloaded point
     axes.set_title(
         f"{s['model']} ({s['compute_type']}), {s['cpu']}, {s['cores']} cores, {s['date'][:10]}",
         fontsize=9,
