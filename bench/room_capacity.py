@@ -19,7 +19,7 @@ import uuid
 
 import numpy as np
 
-from bench.latency import LEAD_S, speech_span
+from bench.speech import LEAD_S, speech_span
 from tests.client import Peer, load_audio, silence
 from tests.servers import TESTDATA, BackendProcess, start_backend
 

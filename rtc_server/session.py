@@ -315,9 +315,17 @@ class Session:
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         room, participant, runtime = self._room, self._participant, self._rt
-        if track.kind != "audio" or self._stream is not None or self.closed:
+        if track.kind != "audio" or self._pump is not None or self.closed:
             return
         assert room is not None and participant is not None and runtime is not None
+        if not runtime.settings.recognition:
+            # The media path alone: received, decoded and resampled, then dropped.
+            recognized = room.audio.for_recognition(track)
+            room.audio.add_source(self.participant_id, track)
+            self._pump = self._tasks.spawn(
+                pump_audio(recognized, lambda chunk: None, runtime.settings.max_lag_s)
+            )
+            return
         language = None if participant.language == "auto" else participant.language
         stream = RecognizeStream(runtime.recognizer, language, runtime.stream_options)
         self._stream = stream

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
         Path.home() / ".cache" / "rtc_server" / "models",
         description="Where bundled models are assembled.",
     )
+    recognition: bool = Field(
+        True, description="Recognize speech; false only receives and decodes audio (benchmarks)."
+    )
     asr_workers: int = Field(1, ge=1, le=16, description="Concurrent Whisper inference jobs.")
     vad_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Silero speech probability.")
     endpoint_silence_ms: int = Field(
