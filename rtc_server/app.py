@@ -8,7 +8,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from rtc_server import aiortc_speedups, metrics
@@ -17,13 +17,16 @@ from rtc_server.asr.stream import StreamOptions
 from rtc_server.asr.whisper_engine import WhisperEngine
 from rtc_server.ice import browser_ice_servers, restrict_host_addresses
 from rtc_server.languages import display_name
-from rtc_server.protocol import PROTOCOL_VERSION
+from rtc_server.protocol import PROTOCOL_VERSION, error_message
 from rtc_server.rooms import RoomRegistry
 from rtc_server.session import Runtime
 from rtc_server.settings import Settings
+from rtc_server.shutdown import drain
 from rtc_server.signaling import websocket_handler
 from rtc_server.state import APP_STATE, AppState
-from rtc_server.transcripts import SqliteTranscriptStore
+from rtc_server.tasks import BackgroundTasks
+from rtc_server.transcript_export import FORMATS, file_name
+from rtc_server.transcripts import SqliteTranscriptStore, purge_periodically
 from rtc_server.translation.factory import build_translation_service
 
 log = logging.getLogger(__name__)
@@ -54,15 +57,18 @@ def stream_options(settings: Settings) -> StreamOptions:
 
 
 async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
-    """Load the model in a thread while the server already answers /health with 503."""
+    """Open the transcript store and load the model in threads while the server already
+    answers /health with 503. The store closes last, once every last caption is written."""
     state = app[APP_STATE]
     settings = state.settings
-
-    transcripts = (
-        SqliteTranscriptStore(settings.transcript_dir) if settings.transcript_dir else None
-    )
+    transcripts: SqliteTranscriptStore | None = None
+    housekeeping = BackgroundTasks()
 
     async def load() -> WhisperEngine:
+        nonlocal transcripts
+        transcripts = await SqliteTranscriptStore.open(settings.data_dir)
+        if settings.retention_days:
+            housekeeping.spawn(purge_periodically(transcripts, settings.retention_days))
         engine = await asyncio.to_thread(load_engine, settings)
         engine.start()
         translation = build_translation_service(settings, engine)
@@ -85,27 +91,16 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
     loading = asyncio.ensure_future(load())
     loading.add_done_callback(lambda task: _record_load_failure(state, task))
     yield
+    await housekeeping.cancel_all()
     if state.runtime is not None:
         await state.runtime.rooms.close()
     if loading.done() and loading.exception() is None:
         await loading.result().stop()
     else:
         loading.cancel()
+        await asyncio.gather(loading, return_exceptions=True)
     if transcripts is not None:
-        transcripts.close()
-
-
-async def _close_connections(app: web.Application) -> None:
-    """On shutdown, end every session (peers, tasks, last finals) and close its WebSocket:
-    the server otherwise waits for clients to hang up."""
-    state = app[APP_STATE]
-    await asyncio.gather(*(session.close("shutdown") for session in list(state.sessions)))
-    await asyncio.gather(
-        *(
-            ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
-            for ws in list(state.websockets)
-        )
-    )
+        await transcripts.close()
 
 
 def _record_load_failure(state: AppState, task: asyncio.Task[WhisperEngine]) -> None:
@@ -116,8 +111,10 @@ def _record_load_failure(state: AppState, task: asyncio.Task[WhisperEngine]) -> 
 
 async def health(request: web.Request) -> web.Response:
     state = request.app[APP_STATE]
-    ready = state.runtime is not None
+    ready = state.runtime is not None and state.draining is None
     status = "ok" if ready else ("error" if state.load_error else "loading")
+    if state.draining is not None:
+        status = "shutting_down"
     body = {
         "status": status,
         "ready": ready,
@@ -175,16 +172,30 @@ async def room_stats(request: web.Request) -> web.Response:
 
 
 async def room_transcript(request: web.Request) -> web.Response:
-    """A room's whole stored transcript (every final caption with its translations)."""
+    """A room's whole stored transcript (every final caption with its translations) as
+    json, vtt, srt or txt; `language` picks a translation for the last three."""
+    name = request.query.get("format", "json")
+    export = FORMATS.get(name)
+    if export is None:
+        message = f"unknown format {name!r}; use one of {', '.join(FORMATS)}"
+        return _json_error(400, "bad_format", message)
     runtime = request.app[APP_STATE].runtime
-    store = runtime.rooms.transcripts if runtime else None
-    if store is None:
-        raise web.HTTPNotFound(
-            text='{"error": "transcripts are not kept (set RTC_TRANSCRIPT_DIR)"}',
-            content_type="application/json",
-        )
+    if runtime is None:
+        return _json_error(503, "not_ready", "the server is starting; retry shortly")
     room = request.match_info["room"]
-    return web.json_response({"room": room, "captions": store.transcript(room)})
+    captions = await runtime.rooms.transcripts.transcript(room)
+    return web.Response(
+        text=export.render(room, captions, request.query.get("language")),
+        content_type=export.content_type,
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{file_name(room, name)}"'},
+    )
+
+
+def _json_error(status: int, code: str, message: str) -> web.Response:
+    return web.Response(
+        status=status, text=error_message(code, message), content_type="application/json"
+    )
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
@@ -225,7 +236,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     app[APP_STATE] = AppState(settings=settings)
     app.cleanup_ctx.append(_runtime_context)
-    app.on_shutdown.append(_close_connections)
+    app.on_shutdown.append(drain)
     app.router.add_get("/health", health)
     app.router.add_get("/api/config", config)
     app.router.add_get("/api/ice-servers", ice_servers)

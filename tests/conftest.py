@@ -17,11 +17,8 @@ def openai_server() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture(scope="session")
-def backend(
-    openai_server: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BackendProcess]:
+def backend(openai_server: FakeOpenAI) -> Iterator[BackendProcess]:
     env = {
-        "RTC_TRANSCRIPT_DIR": str(tmp_path_factory.mktemp("transcripts")),
         "RTC_TRANSLATOR": "openai",
         "RTC_OPENAI_BASE_URL": openai_server.base_url,
         "RTC_OPENAI_API_KEY": "test-key",
