@@ -18,7 +18,13 @@ def openai_server() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture(scope="session")
 def backend(openai_server: FakeOpenAI) -> Iterator[BackendProcess]:
-    env = {
+    with start_backend(translating_env(openai_server)) as process:
+        yield process
+
+
+def translating_env(openai_server: FakeOpenAI) -> dict[str, str]:
+    """Backend settings for translation through the local OpenAI-compatible server."""
+    return {
         "RTC_TRANSLATOR": "openai",
         "RTC_OPENAI_BASE_URL": openai_server.base_url,
         "RTC_OPENAI_API_KEY": "test-key",
@@ -27,8 +33,6 @@ def backend(openai_server: FakeOpenAI) -> Iterator[BackendProcess]:
         "RTC_TRANSLATION_RETRY_PAUSE_S": "1",
         "RTC_MAX_ROOM_SIZE": "4",
     }
-    with start_backend(env) as process:
-        yield process
 
 
 def normalized_wer(reference: str, hypothesis: str) -> float:
