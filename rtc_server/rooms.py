@@ -156,16 +156,18 @@ class Room:
             "origin": speaker.audio_origin_ms,
         }
         metrics.CAPTIONS.labels("final" if final else "partial").inc()
-        if final:  # kept before it is sent: whatever a listener saw is in the transcript
-            self._history.append(_FinalCaption(body))
-            self._transcripts.add_caption(self.id, body)
-        self._send_all("caption", body, provisional=not final)
-        if final:
-            self._translate_final(speaker, event, body)
+        if not final:
+            self._send_all("caption", body, provisional=True)
+            return
+        self._history.append(_FinalCaption(body))
+        # Sent once written (a fraction of a millisecond, off the event loop): whatever a
+        # listener saw survives a crash. Writes finish in order, so sends keep their order.
+        written = self._transcripts.add_caption(self.id, body)
+        written.add_done_callback(lambda _: self._send_final(speaker, event, body))
 
-    def _translate_final(
-        self, speaker: Participant, event: SpeechEvent, body: dict[str, Any]
-    ) -> None:
+    def _send_final(self, speaker: Participant, event: SpeechEvent, body: dict[str, Any]) -> None:
+        """A final that is written: to everyone, then to the translator."""
+        self._send_all("caption", body)
         context = self._context.setdefault(speaker.id, deque(maxlen=20))
         source = event.language or ""
         request = TranslationRequest(
@@ -198,17 +200,21 @@ class Room:
             "source_language": request.source_language,
         }
 
-        def deliver(text: str, final: bool) -> None:
-            body = {**base, "text": text, "final": final}
-            if final:
-                for caption in reversed(self._history):  # recent captions come last
-                    if caption.body["id"] == request.caption_id:
-                        caption.translations[target] = body
-                        break
-                self._transcripts.add_translation(self.id, body)
+        def send(body: dict[str, Any]) -> None:
             for participant in list(self.participants.values()):
                 if participant.caption_language == target:
-                    participant.captions.send("translation", body, provisional=not final)
+                    participant.captions.send("translation", body, provisional=not body["final"])
+
+        def deliver(text: str, final: bool) -> None:
+            body = {**base, "text": text, "final": final}
+            if not final:
+                send(body)
+                return
+            for caption in reversed(self._history):  # recent captions come last
+                if caption.body["id"] == request.caption_id:
+                    caption.translations[target] = body
+                    break
+            self._transcripts.add_translation(self.id, body).add_done_callback(lambda _: send(body))
 
         await self._translator.translate(
             request, target, deliver, self._notify, self.translation_stats

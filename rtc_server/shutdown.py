@@ -44,8 +44,11 @@ async def _finish(state: AppState, sessions: list[Session]) -> None:
     # has reached them and the store; only then do sessions leave and hang up.
     await asyncio.gather(*(session.end_speech() for session in sessions))
     if state.runtime is not None:
-        rooms = state.runtime.rooms.rooms()
+        # Finals are sent once written, and only then translated; so are translations.
+        rooms, store = state.runtime.rooms.rooms(), state.runtime.rooms.transcripts
+        await store.flush()
         await asyncio.gather(*(room.finish_translations() for room in rooms))
+        await store.flush()
     await asyncio.gather(*(session.close("shutdown") for session in list(state.sessions)))
     await asyncio.gather(
         *(

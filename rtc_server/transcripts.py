@@ -52,11 +52,13 @@ class StoredCaption:
 
 
 class TranscriptStore(Protocol):
-    """What rooms need: writes that never block, and their recent history."""
+    """What rooms need: writes that never block (done when their future is), and history."""
 
-    def add_caption(self, room: str, body: dict[str, Any]) -> None: ...
+    def add_caption(self, room: str, body: dict[str, Any]) -> asyncio.Future[None]: ...
 
-    def add_translation(self, room: str, body: dict[str, Any]) -> None: ...
+    def add_translation(self, room: str, body: dict[str, Any]) -> asyncio.Future[None]: ...
+
+    async def flush(self) -> None: ...
 
     async def recent(self, room: str, limit: int) -> list[StoredCaption]: ...
 
@@ -79,21 +81,31 @@ class SqliteTranscriptStore:
             raise RuntimeError(f"cannot open the transcript store in {folder}: {error}") from None
         return cls(db, executor)
 
-    # Writes: queued, never awaited; a failure is logged and the room carries on.
+    # Writes: queued; the future is done once the row is committed, or once a failure is
+    # logged (the room carries on either way).
 
-    def add_caption(self, room: str, body: dict[str, Any], at: float | None = None) -> None:
+    def add_caption(
+        self, room: str, body: dict[str, Any], at: float | None = None
+    ) -> asyncio.Future[None]:
         row = (room, body["id"], time.time() if at is None else at, _dumps(body))
-        self._write("INSERT OR REPLACE INTO captions VALUES (?, ?, ?, ?)", row)
+        return self._write("INSERT OR REPLACE INTO captions VALUES (?, ?, ?, ?)", row)
 
-    def add_translation(self, room: str, body: dict[str, Any]) -> None:
+    def add_translation(self, room: str, body: dict[str, Any]) -> asyncio.Future[None]:
         row = (room, body["caption_id"], body["language"], _dumps(body))
-        self._write("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?)", row)
+        return self._write("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?)", row)
 
-    def _write(self, sql: str, row: tuple[Any, ...]) -> None:
+    async def flush(self) -> None:
+        """Wait for every write issued so far (and what waits on it) to be done."""
+        await self._run(lambda: None)
+
+    def _write(self, sql: str, row: tuple[Any, ...]) -> asyncio.Future[None]:
         try:
-            self._executor.submit(self._execute, sql, row)
+            return asyncio.wrap_future(self._executor.submit(self._execute, sql, row))
         except RuntimeError:  # closed: only a straggler after shutdown can get here
             log.error("transcript store closed; a caption was not kept")
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
 
     def _execute(self, sql: str, row: tuple[Any, ...]) -> None:
         try:

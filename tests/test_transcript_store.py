@@ -38,7 +38,8 @@ def translation(caption_id: str, language: str, text: str) -> dict[str, Any]:
 async def test_transcripts_survive_reopening_in_order_with_translations(tmp_path: Path) -> None:
     store = await SqliteTranscriptStore.open(tmp_path)
     store.add_caption("r", caption("p-1:1", "Hello.", 1000, 0.0, 1.0))
-    store.add_caption("r", caption("p-1:2", "Bye.", 1000, 2.0, 3.0))
+    await store.add_caption("r", caption("p-1:2", "Bye.", 1000, 2.0, 3.0))  # done: committed
+    assert [c.body["text"] for c in await store.recent("r", 5)] == ["Hello.", "Bye."]
     store.add_caption("other", caption("p-2:1", "Elsewhere.", 1000, 0.0, 1.0))
     store.add_translation("r", translation("p-1:1", "de", "Hallo."))
     await store.close()  # every queued write is finished first
