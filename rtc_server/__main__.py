@@ -16,7 +16,7 @@ from rtc_server.shutdown import drain
 log = logging.getLogger("rtc_server")
 
 # After the drain, how long aiohttp waits for request handlers before cancelling them.
-HANDLER_GRACE_S = 2.0
+HANDLER_GRACE_S = 1.0
 
 
 async def serve(settings: Settings) -> None:

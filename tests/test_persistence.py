@@ -22,7 +22,7 @@ from tests.servers import TESTDATA, BackendProcess, FakeOpenAI, Fault, start_bac
 
 pytestmark = pytest.mark.slow
 
-SHUTDOWN_TIMEOUT_S = 10.0
+SHUTDOWN_TIMEOUT_S = 15.0  # generous: a busy machine decodes the last words slowly
 CUE_TIME = re.compile(r"(\d\d):(\d\d):(\d\d)[.,](\d\d\d) --> (\d\d):(\d\d):(\d\d)[.,](\d\d\d)")
 
 
@@ -166,9 +166,10 @@ async def test_sigterm_finishes_the_sentence_in_progress_and_keeps_it(
                 await listener.connect(None)
                 await speaker.join(room, "Speaker", language="en")
                 await speaker.connect(speech())
-                # Into a sentence (a partial caption, no final yet) while the recording plays:
-                await speaker.wait_for(speaker.open_utterances, timeout=30)
-                cut = speaker.open_utterances()
+                # A second into a sentence, while the recording still plays:
+                await speaker.wait_for(lambda: speaking_for(speaker) >= 1.0, timeout=30)
+                finished_before = {f["id"] for f in speaker.finals()}
+                cut = speaker.open_utterances()  # those with a partial caption already
                 server.process.send_signal(signal.SIGTERM)
                 assert speaker.track and not speaker.track.finished_at
                 signalled_at = time.monotonic()
@@ -188,8 +189,9 @@ async def test_sigterm_finishes_the_sentence_in_progress_and_keeps_it(
         notice = peer.signal("notice")
         assert notice and notice["code"] == "server_shutdown" and notice["message"]
     finals = speaker.finals()
-    last = [f for f in finals if f["id"] in cut]
-    assert len(last) == len(cut) == 1 and last[0]["text"], "the cut sentence got no final"
+    last = [f for f in finals if f["id"] not in finished_before]
+    assert last and all(f["text"] for f in last), "the cut sentence got no final"
+    assert cut <= {f["id"] for f in last}
     assert [f["id"] for f in listener.finals()] == [f["id"] for f in finals]
     translated = {t["caption_id"]: t["text"] for t in listener.translations()}
     assert set(translated) == {f["id"] for f in finals}  # translations delivered, the last too
@@ -204,9 +206,18 @@ async def test_sigterm_finishes_the_sentence_in_progress_and_keeps_it(
 
 
 def speech() -> np.ndarray:
-    """Two recordings back to back: about 16 s of speech with short pauses."""
+    """Recordings back to back: about 32 s of speech with short pauses."""
     left = load_audio(TESTDATA / "stereo_diarization.wav", channel=0)
-    return np.concatenate([silence(0.5), left, load_audio(TESTDATA / "jfk.flac")])
+    jfk = load_audio(TESTDATA / "jfk.flac")
+    return np.concatenate([silence(0.5), left, jfk, left, jfk])
+
+
+def speaking_for(peer: Peer) -> float:
+    """How long the server has heard the peer speak without a pause (0 in a pause)."""
+    for received in reversed(peer.captions):
+        if received.message["type"] == "speech":
+            return time.monotonic() - received.at if received.message["speaking"] else 0.0
+    return 0.0
 
 
 async def _health_while_draining(server: BackendProcess) -> tuple[int, str]:
