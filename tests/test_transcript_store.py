@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from rtc_server.transcript_export import FORMATS, cues, file_name, to_json, to_srt, to_txt, to_vtt
-from rtc_server.transcripts import SqliteTranscriptStore, StoredCaption
+from rtc_server.transcripts import FILE_NAME, SqliteTranscriptStore, StoredCaption
 
 DAY = 86_400.0
 
@@ -79,6 +80,24 @@ async def test_retention_purges_old_captions_and_their_translations(tmp_path: Pa
         store.add_caption("r", caption("p-1:0", "again", 0, 0, 1), now)
         (again,) = [c for c in await store.transcript("r") if c.body["id"] == "p-1:0"]
         assert again.translations == {}
+    finally:
+        await store.close()
+
+
+async def test_a_failed_write_is_logged_and_the_store_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await SqliteTranscriptStore.open(tmp_path)
+    try:
+        with sqlite3.connect(tmp_path / FILE_NAME) as other:
+            other.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON translations"
+                " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        await store.add_translation("r", translation("p-1:1", "de", "Hallo."))  # no exception
+        assert "could not keep a caption" in caplog.text
+        await store.add_caption("r", caption("p-1:1", "Hello.", 0, 0, 1))
+        assert [c.body["text"] for c in await store.recent("r", 5)] == ["Hello."]
     finally:
         await store.close()
 
