@@ -31,10 +31,10 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 rtc \
- && useradd --system --uid 10001 --gid rtc --home-dir /var/lib/rtc --no-create-home \
+ && useradd --system --uid 10001 --gid rtc --home-dir /data --no-create-home \
             --shell /usr/sbin/nologin rtc \
- && mkdir -p /var/lib/rtc/transcripts /var/lib/rtc/huggingface \
- && chown -R rtc:rtc /var/lib/rtc \
+ && mkdir -p /data/huggingface \
+ && chown -R rtc:rtc /data \
  && python -m venv /opt/venv
 
 WORKDIR /src
@@ -64,16 +64,16 @@ COPY README.md ./
 COPY rtc_server/ rtc_server/
 RUN pip install --no-deps .
 
-WORKDIR /var/lib/rtc
+WORKDIR /data
 
-# The model folder is read-only for the server; transcripts and models fetched
-# from a hub (RTC_WHISPER_MODEL=<hub name>) go to /var/lib/rtc, a volume in
-# docker-compose.yml.
+# The model folder is read-only for the server; transcripts (an SQLite file) and
+# models fetched from a hub (RTC_WHISPER_MODEL=<hub name>) go to the /data volume.
 ENV RTC_HOST=0.0.0.0 \
     RTC_PORT=5000 \
     RTC_MODEL_CACHE_DIR=/opt/rtc/models \
-    RTC_TRANSCRIPT_DIR=/var/lib/rtc/transcripts \
-    HF_HOME=/var/lib/rtc/huggingface
+    RTC_DATA_DIR=/data \
+    HF_HOME=/data/huggingface
+VOLUME ["/data"]
 
 # Numeric, so that Kubernetes (runAsNonRoot) can verify it is not root.
 USER 10001:10001

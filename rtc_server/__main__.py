@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
+
 from aiohttp import web
 
 from rtc_server import logs
 from rtc_server.app import create_app
 from rtc_server.asr.model import resolve_model
-from rtc_server.settings import load_settings
+from rtc_server.settings import Settings, load_settings
+from rtc_server.shutdown import drain
+
+log = logging.getLogger("rtc_server")
+
+# After the drain, how long aiohttp waits for request handlers before cancelling them.
+HANDLER_GRACE_S = 1.0
+
+
+async def serve(settings: Settings) -> None:
+    """Like aiohttp's run_app, except that on a signal the server drains while it still
+    listens (new joins are refused with a clear error, /health says 503), then stops."""
+    app = create_app(settings)
+    runner = web.AppRunner(app, shutdown_timeout=HANDLER_GRACE_S)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+        log.info("shutting down")
+        await drain(app)
+    finally:
+        await runner.cleanup()
 
 
 def main() -> None:
@@ -21,8 +50,7 @@ def main() -> None:
             download_model(choice.name)
         print(f"model {choice.name} ready")
         return
-    # run_app turns SIGTERM into a graceful shutdown: sessions close, then the model.
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -25,9 +25,12 @@ from rtc_server.protocol import PROTOCOL_VERSION, RoomName
 from rtc_server.rooms import RoomRegistry
 from rtc_server.session import Runtime
 from rtc_server.settings import MAX_TOKEN_TTL_S, Settings
-from rtc_server.signaling import websocket_handler
+from rtc_server.shutdown import drain
+from rtc_server.signaling import json_error, websocket_handler
 from rtc_server.state import APP_STATE, AppState
-from rtc_server.transcripts import SqliteTranscriptStore
+from rtc_server.tasks import BackgroundTasks
+from rtc_server.transcript_export import FORMATS, file_name
+from rtc_server.transcripts import SqliteTranscriptStore, purge_periodically
 from rtc_server.translation.factory import build_translation_service
 
 log = logging.getLogger(__name__)
@@ -58,15 +61,18 @@ def stream_options(settings: Settings) -> StreamOptions:
 
 
 async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
-    """Load the model in a thread while the server already answers /health with 503."""
+    """Open the transcript store and load the model in threads while the server already
+    answers /health with 503. The store closes last, once every last caption is written."""
     state = app[APP_STATE]
     settings = state.settings
-
-    transcripts = (
-        SqliteTranscriptStore(settings.transcript_dir) if settings.transcript_dir else None
-    )
+    transcripts: SqliteTranscriptStore | None = None
+    housekeeping = BackgroundTasks()
 
     async def load() -> WhisperEngine:
+        nonlocal transcripts
+        transcripts = await SqliteTranscriptStore.open(settings.data_dir)
+        if settings.retention_days:
+            housekeeping.spawn(purge_periodically(transcripts, settings.retention_days))
         engine = await asyncio.to_thread(load_engine, settings)
         engine.start()
         translation = build_translation_service(settings, engine)
@@ -89,27 +95,16 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
     loading = asyncio.ensure_future(load())
     loading.add_done_callback(lambda task: _record_load_failure(state, task))
     yield
+    await housekeeping.cancel_all()
     if state.runtime is not None:
         await state.runtime.rooms.close()
     if loading.done() and loading.exception() is None:
         await loading.result().stop()
     else:
         loading.cancel()
+        await asyncio.gather(loading, return_exceptions=True)
     if transcripts is not None:
-        transcripts.close()
-
-
-async def _close_connections(app: web.Application) -> None:
-    """On shutdown, end every session (peers, tasks, last finals) and close its WebSocket:
-    the server otherwise waits for clients to hang up."""
-    state = app[APP_STATE]
-    await asyncio.gather(*(session.close("shutdown") for session in list(state.sessions)))
-    await asyncio.gather(
-        *(
-            ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
-            for ws in list(state.websockets)
-        )
-    )
+        await transcripts.close()
 
 
 def _record_load_failure(state: AppState, task: asyncio.Task[WhisperEngine]) -> None:
@@ -120,8 +115,10 @@ def _record_load_failure(state: AppState, task: asyncio.Task[WhisperEngine]) -> 
 
 async def health(request: web.Request) -> web.Response:
     state = request.app[APP_STATE]
-    ready = state.runtime is not None
+    ready = state.runtime is not None and state.draining is None
     status = "ok" if ready else ("error" if state.load_error else "loading")
+    if state.draining is not None:
+        status = "shutting_down"
     body = {
         "status": status,
         "ready": ready,
@@ -172,7 +169,7 @@ async def room_stats(request: web.Request) -> web.Response:
     runtime = request.app[APP_STATE].runtime
     room = runtime.rooms.get(request.match_info["room"]) if runtime else None
     if room is None:
-        raise web.HTTPNotFound(text='{"error": "no such room"}', content_type="application/json")
+        return json_error(404, "no_such_room", "no such room is open now")
     return web.json_response(
         {
             "room": room.id,
@@ -183,17 +180,25 @@ async def room_stats(request: web.Request) -> web.Response:
 
 
 async def room_transcript(request: web.Request) -> web.Response:
-    """A room's whole stored transcript (every final caption with its translations)."""
+    """A room's whole stored transcript (every final caption with its translations) as
+    json, vtt, srt or txt; `language` picks a translation for the last three."""
+    name = request.query.get("format", "json")
+    export = FORMATS.get(name)
+    if export is None:
+        message = f"unknown format {name!r}; use one of {', '.join(FORMATS)}"
+        return json_error(400, "bad_format", message)
     require_room_access(request, request.match_info["room"])
     runtime = request.app[APP_STATE].runtime
-    store = runtime.rooms.transcripts if runtime else None
-    if store is None:
-        raise web.HTTPNotFound(
-            text='{"error": "transcripts are not kept (set RTC_TRANSCRIPT_DIR)"}',
-            content_type="application/json",
-        )
+    if runtime is None:
+        return json_error(503, "not_ready", "the server is starting; retry shortly")
     room = request.match_info["room"]
-    return web.json_response({"room": room, "captions": store.transcript(room)})
+    captions = await runtime.rooms.transcripts.transcript(room)
+    return web.Response(
+        text=export.render(room, captions, request.query.get("language")),
+        content_type=export.content_type,
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{file_name(room, name)}"'},
+    )
 
 
 class NewRoom(BaseModel):
@@ -294,7 +299,7 @@ def create_app(settings: Settings) -> web.Application:
     app[CONNECTIONS] = ConnectionCounter(settings.max_connections_per_ip)
     _log_access_mode(settings)
     app.cleanup_ctx.append(_runtime_context)
-    app.on_shutdown.append(_close_connections)
+    app.on_shutdown.append(drain)
     app.router.add_get("/health", health)
     app.router.add_get("/api/config", config)
     app.router.add_get("/api/ice-servers", ice_servers)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ from rtc_server.audio_relay import RoomAudio
 from rtc_server.captions import CaptionChannel
 from rtc_server.protocol import ParticipantInfo, ProtocolError, Speaker, server_message
 from rtc_server.tasks import BackgroundTasks
-from rtc_server.transcripts import TranscriptStore
+from rtc_server.transcripts import StoredCaption, TranscriptStore
 from rtc_server.translation.base import TranslationRequest
 from rtc_server.translation.service import TranslationService, TranslationStats
 
@@ -61,14 +62,17 @@ class Room:
         translator: TranslationService,
         history_size: int,
         relay_audio: bool,
-        transcripts: TranscriptStore | None = None,
+        transcripts: TranscriptStore,
+        history: Iterable[StoredCaption] = (),
     ) -> None:
         self.id = room_id
         self._transcripts = transcripts
         self.audio = RoomAudio(relay_audio)
         self.participants: dict[str, Participant] = {}
         self._translator = translator
-        self._history: deque[_FinalCaption] = deque(maxlen=history_size)
+        self._history: deque[_FinalCaption] = deque(
+            (_FinalCaption(c.body, dict(c.translations)) for c in history), maxlen=history_size
+        )
         self._context: dict[str, deque[str]] = {}
         self._tasks = BackgroundTasks()
         self.translation_stats = TranslationStats()
@@ -153,14 +157,18 @@ class Room:
             "origin": speaker.audio_origin_ms,
         }
         metrics.CAPTIONS.labels("final" if final else "partial").inc()
-        self._send_all("caption", body, provisional=not final)
-        if final:
-            self._finish(speaker, event, body)
-
-    def _finish(self, speaker: Participant, event: SpeechEvent, body: dict[str, Any]) -> None:
+        if not final:
+            self._send_all("caption", body, provisional=True)
+            return
         self._history.append(_FinalCaption(body))
-        if self._transcripts is not None:
-            self._transcripts.add_caption(self.id, body)
+        # Sent once written (a fraction of a millisecond, off the event loop): whatever a
+        # listener saw survives a crash. Writes finish in order, so sends keep their order.
+        written = self._transcripts.add_caption(self.id, body)
+        written.add_done_callback(lambda _: self._send_final(speaker, event, body))
+
+    def _send_final(self, speaker: Participant, event: SpeechEvent, body: dict[str, Any]) -> None:
+        """A final that is written: to everyone, then to the translator."""
+        self._send_all("caption", body)
         context = self._context.setdefault(speaker.id, deque(maxlen=20))
         source = event.language or ""
         request = TranslationRequest(
@@ -194,19 +202,26 @@ class Room:
             "source_language": request.source_language,
         }
 
-        def deliver(text: str, final: bool) -> None:
-            body = {**base, "text": text, "final": final}
-            if final:
-                metrics.TRANSLATION_DELIVERY.observe(time.perf_counter() - final_at)
-                for caption in reversed(self._history):  # recent captions come last
-                    if caption.body["id"] == request.caption_id:
-                        caption.translations[target] = body
-                        break
-                if self._transcripts is not None:
-                    self._transcripts.add_translation(self.id, body)
+        def send(body: dict[str, Any]) -> None:
             for participant in list(self.participants.values()):
                 if participant.caption_language == target:
-                    participant.captions.send("translation", body, provisional=not final)
+                    participant.captions.send("translation", body, provisional=not body["final"])
+
+        def deliver(text: str, final: bool) -> None:
+            body = {**base, "text": text, "final": final}
+            if not final:
+                send(body)
+                return
+            for caption in reversed(self._history):  # recent captions come last
+                if caption.body["id"] == request.caption_id:
+                    caption.translations[target] = body
+                    break
+
+            def stored(_: object) -> None:
+                send(body)
+                metrics.TRANSLATION_DELIVERY.observe(time.perf_counter() - final_at)
+
+            self._transcripts.add_translation(self.id, body).add_done_callback(stored)
 
         await self._translator.translate(
             request, target, deliver, self._notify, self.translation_stats
@@ -224,12 +239,16 @@ class Room:
         for participant in list(self.participants.values()):
             participant.captions.send(kind, body, provisional=provisional)
 
+    async def finish_translations(self) -> None:
+        """Wait for the translations under way (of the last finals, at shutdown)."""
+        await self._tasks.wait_all()
+
     async def close(self) -> None:
         await self._tasks.cancel_all()
 
 
 class RoomRegistry:
-    """Rooms exist while they have participants."""
+    """Rooms exist while they have participants; a room (re)opens with its stored history."""
 
     def __init__(
         self,
@@ -237,27 +256,52 @@ class RoomRegistry:
         max_size: int,
         history_size: int,
         relay_audio: bool,
-        transcripts: TranscriptStore | None = None,
+        transcripts: TranscriptStore,
     ) -> None:
         self.transcripts = transcripts
+        self.accepting = True  # false once the server is shutting down
         self._rooms: dict[str, Room] = {}
+        self._opening: dict[str, asyncio.Future[Room]] = {}
         self._translator = translator
         self._max_size = max_size
         self._history_size = history_size
         self._relay_audio = relay_audio
 
-    def join(self, room_id: str, participant: Participant) -> Room:
+    async def join(self, room_id: str, participant: Participant) -> Room:
+        if not self.accepting:
+            raise ProtocolError("shutting_down", "the server is shutting down; join again shortly")
         room = self._rooms.get(room_id)
         if room is None:
-            room = Room(
-                room_id, self._translator, self._history_size, self._relay_audio, self.transcripts
-            )
-        elif len(room.participants) >= self._max_size:
+            room = self._rooms.setdefault(room_id, await self._open(room_id))
+        if len(room.participants) >= self._max_size:
             raise ProtocolError("room_full", f"room {room_id!r} is full ({self._max_size} people)")
-        self._rooms[room_id] = room
         metrics.ROOMS.set(len(self._rooms))
         room.add(participant)
         return room
+
+    async def _open(self, room_id: str) -> Room:
+        """One history load per room, however many join at once while it runs."""
+        opening = self._opening.get(room_id)
+        if opening is None:
+            opening = asyncio.ensure_future(self._load(room_id))
+            self._opening[room_id] = opening
+            opening.add_done_callback(lambda _: self._opening.pop(room_id, None))
+        return await asyncio.shield(opening)
+
+    async def _load(self, room_id: str) -> Room:
+        try:
+            history = await self.transcripts.recent(room_id, self._history_size)
+        except Exception:
+            log.exception("room %s: history could not be read; it starts empty", room_id)
+            history = []
+        return Room(
+            room_id,
+            self._translator,
+            self._history_size,
+            self._relay_audio,
+            self.transcripts,
+            history,
+        )
 
     def get(self, room_id: str) -> Room | None:
         return self._rooms.get(room_id)
@@ -268,6 +312,9 @@ class RoomRegistry:
             del self._rooms[room.id]
             metrics.ROOMS.set(len(self._rooms))
             log.info("room %s closed; translation: %s", room.id, room.translation_stats.summary())
+
+    def rooms(self) -> list[Room]:
+        return list(self._rooms.values())
 
     async def close(self) -> None:
         for room in list(self._rooms.values()):

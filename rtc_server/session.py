@@ -129,7 +129,10 @@ class Session:
             send_signal=self._send,
         )
         settings = runtime.settings
-        room = runtime.rooms.join(message.room, participant)
+        room = await runtime.rooms.join(message.room, participant)
+        if self.closed:  # ended while the room was opening
+            runtime.rooms.leave(room, participant, "disconnected")
+            return
         self._rt, self._participant, self._room = runtime, participant, room
         logs.bind(room=room.id)
         self._send(
@@ -406,6 +409,14 @@ class Session:
         self._tasks.spawn(self.close("failed"))
 
     # Teardown
+
+    def send(self, message: str) -> None:
+        """A message on this session's WebSocket (a server notice)."""
+        self._send(message)
+
+    async def end_speech(self) -> None:
+        """Stop listening, but stay in the room until the last words have reached it."""
+        await self._end_recognition()
 
     async def close(self, reason: str) -> None:
         if self._closing is None:

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     prepare_model: CliImplicitFlag[bool] = Field(
         False, description="Assemble/download the Whisper model into the cache and exit."
     )
+    shutdown_timeout_s: float = Field(
+        10.0, gt=0.0, description="On SIGTERM, time to finish the last captions and hang up."
+    )
 
     # Speech recognition
     whisper_model: str = Field(
@@ -138,8 +141,12 @@ class Settings(BaseSettings):
     max_room_size: int = Field(8, ge=1, le=100)
     audio_relay: bool = Field(True, description="Send each participant the others' audio.")
     history_size: int = Field(50, ge=0, le=1000, description="Captions replayed to late joiners.")
-    transcript_dir: Path | None = Field(
-        None, description="Keep every room's transcript in an SQLite file here (off when unset)."
+    data_dir: Path = Field(
+        Path.home() / ".local" / "share" / "rtc_server",
+        description="Where every room's transcript is kept (an SQLite file).",
+    )
+    retention_days: int = Field(
+        30, ge=0, description="Forget captions older than this many days; 0 keeps them forever."
     )
 
     # Access

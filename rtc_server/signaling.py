@@ -32,19 +32,20 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     if not origin_allowed(
         request.headers.get("Origin"), request.host, settings.allowed_origins, open_mode
     ):
-        return _refusal(403, "origin_not_allowed", "this page's origin may not use this server")
+        return json_error(403, "origin_not_allowed", "this page's origin may not use this server")
     address = client_address(request, parse_networks(settings.trusted_proxies))
     connections = request.app[CONNECTIONS]
     if not connections.acquire(address):
         log.warning("connection limit reached for one address")
-        return _refusal(429, "too_many_connections", "too many connections from your address")
+        return json_error(429, "too_many_connections", "too many connections from your address")
     try:
         return await _serve(request)
     finally:
         connections.release(address)
 
 
-def _refusal(status: int, code: str, message: str) -> web.Response:
+def json_error(status: int, code: str, message: str) -> web.Response:
+    """The body of every refused HTTP request, WebSocket upgrade included."""
     return web.json_response({"error": message, "code": code}, status=status)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ class AppState:
     load_error: str | None = None
     sessions: set[Session] = field(default_factory=set)
     websockets: set[web.WebSocketResponse] = field(default_factory=set)
+    draining: asyncio.Future[None] | None = None  # set once shutdown has begun
 
 
 APP_STATE = web.AppKey("state", AppState)

@@ -20,6 +20,12 @@ class BackgroundTasks:
         task.add_done_callback(self._running.discard)
         return task
 
+    async def wait_all(self) -> None:
+        """Wait for everything running now (and what it starts meanwhile) to finish."""
+        current = asyncio.current_task()
+        while pending := [t for t in self._running if t is not current and not t.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
+
     async def cancel_all(self) -> None:
         """Cancel and wait for everything still running (except the caller itself)."""
         current = asyncio.current_task()

@@ -1,13 +1,29 @@
-"""Finished captions and their translations, kept per room (the transcript store seam)."""
+"""Finished captions and their translations, kept per room in one SQLite file.
+
+Every statement runs on one thread of its own, in the order it was issued: writes never wait
+on the event loop's clock, reads see every write issued before them, and closing the store
+finishes every write still queued.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sqlite3
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+FILE_NAME = "transcripts.sqlite3"
+PURGE_INTERVAL_S = 3600.0
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS captions (
     room TEXT NOT NULL,
@@ -16,6 +32,8 @@ CREATE TABLE IF NOT EXISTS captions (
     body TEXT NOT NULL,
     PRIMARY KEY (room, id)
 );
+CREATE INDEX IF NOT EXISTS captions_by_time ON captions (room, recorded_at);
+CREATE INDEX IF NOT EXISTS captions_by_age ON captions (recorded_at);
 CREATE TABLE IF NOT EXISTS translations (
     room TEXT NOT NULL,
     caption_id TEXT NOT NULL,
@@ -26,55 +44,154 @@ CREATE TABLE IF NOT EXISTS translations (
 """
 
 
+@dataclass
+class StoredCaption:
+    body: dict[str, Any]  # as it was sent: id, speaker, language, text, start, end, origin
+    recorded_at: float  # server wall clock (Unix seconds) when it was finished
+    translations: dict[str, dict[str, Any]]  # by language, as they were sent
+
+
 class TranscriptStore(Protocol):
-    def add_caption(self, room: str, body: dict[str, Any]) -> None: ...
+    """What rooms need: writes that never block (done when their future is), and history."""
 
-    def add_translation(self, room: str, body: dict[str, Any]) -> None: ...
+    def add_caption(self, room: str, body: dict[str, Any]) -> asyncio.Future[None]: ...
 
-    def transcript(self, room: str) -> list[dict[str, Any]]: ...
+    def add_translation(self, room: str, body: dict[str, Any]) -> asyncio.Future[None]: ...
+
+    async def flush(self) -> None: ...
+
+    async def recent(self, room: str, limit: int) -> list[StoredCaption]: ...
+
+    async def transcript(self, room: str) -> list[StoredCaption]: ...
 
 
 class SqliteTranscriptStore:
-    """One SQLite file for all rooms. Writes are single small rows, a few per second at most,
-    so they stay on the event loop; WAL keeps readers from blocking them."""
+    def __init__(self, db: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
+        self._db = db
+        self._executor = executor
 
-    def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(folder / "transcripts.sqlite3", isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+    @classmethod
+    async def open(cls, folder: Path) -> SqliteTranscriptStore:
+        executor = ThreadPoolExecutor(1, thread_name_prefix="transcripts")
+        loop = asyncio.get_running_loop()
+        try:
+            db = await loop.run_in_executor(executor, _connect, folder / FILE_NAME)
+        except (OSError, sqlite3.Error) as error:
+            executor.shutdown()
+            raise RuntimeError(f"cannot open the transcript store in {folder}: {error}") from None
+        return cls(db, executor)
 
-    def add_caption(self, room: str, body: dict[str, Any]) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO captions VALUES (?, ?, ?, ?)",
-            (room, body["id"], time.time(), json.dumps(body, ensure_ascii=False)),
+    # Writes: queued; the future is done once the row is committed, or once a failure is
+    # logged (the room carries on either way).
+
+    def add_caption(
+        self, room: str, body: dict[str, Any], at: float | None = None
+    ) -> asyncio.Future[None]:
+        row = (room, body["id"], time.time() if at is None else at, _dumps(body))
+        return self._write("INSERT OR REPLACE INTO captions VALUES (?, ?, ?, ?)", row)
+
+    def add_translation(self, room: str, body: dict[str, Any]) -> asyncio.Future[None]:
+        row = (room, body["caption_id"], body["language"], _dumps(body))
+        return self._write("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?)", row)
+
+    async def flush(self) -> None:
+        """Wait for every write issued so far (and what waits on it) to be done."""
+        await self._run(lambda: None)
+
+    def _write(self, sql: str, row: tuple[Any, ...]) -> asyncio.Future[None]:
+        try:
+            return asyncio.wrap_future(self._executor.submit(self._execute, sql, row))
+        except RuntimeError:  # closed: only a straggler after shutdown can get here
+            log.error("transcript store closed; a caption was not kept")
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+
+    def _execute(self, sql: str, row: tuple[Any, ...]) -> None:
+        try:
+            self._db.execute(sql, row)
+        except sqlite3.Error:
+            log.exception("could not keep a caption in the transcript store")
+
+    # Reads and maintenance: after every write issued before them.
+
+    async def transcript(self, room: str) -> list[StoredCaption]:
+        """Every caption of the room in the order it was finished."""
+        return await self._run(lambda: _captions(self._db, room, None))
+
+    async def recent(self, room: str, limit: int) -> list[StoredCaption]:
+        """The room's last `limit` captions, oldest first."""
+        return await self._run(lambda: _captions(self._db, room, limit))
+
+    async def purge(self, before: float) -> int:
+        """Forget captions finished before `before` (Unix seconds) and their translations."""
+        return await self._run(lambda: _purge(self._db, before))
+
+    async def close(self) -> None:
+        """Finish every queued write, then close the file."""
+        self._executor.submit(self._db.close)
+        await asyncio.to_thread(self._executor.shutdown, wait=True)
+
+    async def _run(self, read: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, read)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    # With WAL, NORMAL syncs only at checkpoints: each commit is in the WAL file, handed to the
+    # operating system, before `execute` returns. A killed process loses nothing (the kernel
+    # still writes those pages); only a power cut or kernel crash can lose the last commits,
+    # and never corrupts the file.
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(SCHEMA)
+    return db
+
+
+def _dumps(body: dict[str, Any]) -> str:
+    return json.dumps(body, ensure_ascii=False)
+
+
+def _captions(db: sqlite3.Connection, room: str, limit: int | None) -> list[StoredCaption]:
+    rows = db.execute(
+        "SELECT id, recorded_at, body FROM captions WHERE room = ?"
+        " ORDER BY recorded_at DESC, rowid DESC LIMIT ?",
+        (room, -1 if limit is None else limit),
+    ).fetchall()
+    translations: dict[str, dict[str, dict[str, Any]]] = {}
+    for caption_id, language, body in db.execute(
+        "SELECT caption_id, language, t.body FROM translations AS t JOIN (SELECT id FROM captions"
+        " WHERE room = ? ORDER BY recorded_at DESC, rowid DESC LIMIT ?) ON id = caption_id"
+        " WHERE t.room = ?",
+        (room, -1 if limit is None else limit, room),
+    ):
+        translations.setdefault(caption_id, {})[language] = json.loads(body)
+    return [
+        StoredCaption(json.loads(body), recorded_at, translations.get(caption_id, {}))
+        for caption_id, recorded_at, body in reversed(rows)
+    ]
+
+
+def _purge(db: sqlite3.Connection, before: float) -> int:
+    with db:  # one transaction
+        db.execute("BEGIN")
+        removed = db.execute("DELETE FROM captions WHERE recorded_at < ?", (before,)).rowcount
+        db.execute(
+            "DELETE FROM translations WHERE NOT EXISTS (SELECT 1 FROM captions"
+            " WHERE captions.room = translations.room AND captions.id = translations.caption_id)"
         )
+    return removed
 
-    def add_translation(self, room: str, body: dict[str, Any]) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?)",
-            (room, body["caption_id"], body["language"], json.dumps(body, ensure_ascii=False)),
-        )
 
-    def transcript(self, room: str) -> list[dict[str, Any]]:
-        """Every caption of the room in the order it was finished, with its translations and
-        the wall-clock time it was recorded."""
-        translations: dict[str, dict[str, str]] = {}
-        for caption_id, language, body in self._db.execute(
-            "SELECT caption_id, language, body FROM translations WHERE room = ?", (room,)
-        ):
-            translations.setdefault(caption_id, {})[language] = json.loads(body)["text"]
-        return [
-            {
-                **json.loads(body),
-                "recorded_at": recorded_at,
-                "translations": translations.get(caption_id, {}),
-            }
-            for caption_id, recorded_at, body in self._db.execute(
-                "SELECT id, recorded_at, body FROM captions WHERE room = ? ORDER BY recorded_at",
-                (room,),
-            )
-        ]
-
-    def close(self) -> None:
-        self._db.close()
+async def purge_periodically(store: SqliteTranscriptStore, retention_days: int) -> None:
+    """Retention: forget what is older than `retention_days`, at start-up and then hourly."""
+    while True:
+        try:
+            removed = await store.purge(time.time() - retention_days * 86400)
+        except sqlite3.Error:
+            log.exception("could not purge old captions")
+        else:
+            if removed:
+                log.info("purged %d captions older than %d days", removed, retention_days)
+        await asyncio.sleep(PURGE_INTERVAL_S)

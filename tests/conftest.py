@@ -17,11 +17,14 @@ def openai_server() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture(scope="session")
-def backend(
-    openai_server: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BackendProcess]:
-    env = {
-        "RTC_TRANSCRIPT_DIR": str(tmp_path_factory.mktemp("transcripts")),
+def backend(openai_server: FakeOpenAI) -> Iterator[BackendProcess]:
+    with start_backend(translating_env(openai_server)) as process:
+        yield process
+
+
+def translating_env(openai_server: FakeOpenAI) -> dict[str, str]:
+    """Backend settings for translation through the local OpenAI-compatible server."""
+    return {
         "RTC_TRANSLATOR": "openai",
         "RTC_OPENAI_BASE_URL": openai_server.base_url,
         "RTC_OPENAI_API_KEY": "test-key",
@@ -30,8 +33,6 @@ def backend(
         "RTC_TRANSLATION_RETRY_PAUSE_S": "1",
         "RTC_MAX_ROOM_SIZE": "4",
     }
-    with start_backend(env) as process:
-        yield process
 
 
 def normalized_wer(reference: str, hypothesis: str) -> float:

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -58,7 +59,20 @@ class BackendProcess:
 def start_backend(
     env: dict[str, str] | None = None, args: list[str] | None = None, ready_timeout: float = 120
 ) -> Iterator[BackendProcess]:
-    """Run `python -m rtc_server` on a free loopback port; stop it with SIGTERM afterwards."""
+    """Run `python -m rtc_server` on a free loopback port; stop it with SIGTERM afterwards.
+
+    Each backend keeps its transcripts in a temporary folder of its own unless `env` names
+    one (RTC_DATA_DIR), as a test of a restart does."""
+    with contextlib.ExitStack() as stack:
+        data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="rtc-data-"))
+        env = {"RTC_DATA_DIR": data_dir, **(env or {})}
+        yield stack.enter_context(_run_backend(env, args, ready_timeout))
+
+
+@contextlib.contextmanager
+def _run_backend(
+    env: dict[str, str], args: list[str] | None, ready_timeout: float
+) -> Iterator[BackendProcess]:
     port = free_port()
     OUTPUT.mkdir(exist_ok=True)
     log_path = OUTPUT / f"backend-{port}.log"
@@ -68,7 +82,7 @@ def start_backend(
         "RTC_PORT": str(port),
         "RTC_ICE_HOST_ADDRESSES": "127.0.0.1",
         "RTC_LOG_LEVEL": "info",
-        **(env or {}),
+        **env,
     }
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

@@ -93,12 +93,12 @@ def test_base_model_is_assembled_once_and_size_checked(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["whisper-base"]  # no staging left behind
 
 
-def test_health_is_503_until_a_model_is_loaded(tmp_path: Path) -> None:
-    (tmp_path / "model.bin").write_bytes(b"not a model")
+def health_until_error(*args: str) -> dict[str, object]:
+    """Start the server with `args`; /health must answer 503 `loading` until it turns into
+    `error`, whose body is returned."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "rtc_server", "--host", "127.0.0.1", "--port", str(port),
-         "--whisper-model", str(tmp_path)],
+        [sys.executable, "-m", "rtc_server", "--host", "127.0.0.1", "--port", str(port), *args],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -114,9 +114,22 @@ def test_health_is_503_until_a_model_is_loaded(tmp_path: Path) -> None:
             time.sleep(0.1)
         assert status == 503 and isinstance(body, dict)
         assert body["ready"] is False and body["error"]
+        return body
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_health_is_503_until_a_model_is_loaded(tmp_path: Path) -> None:
+    (tmp_path / "model.bin").write_bytes(b"not a model")
+    health_until_error("--whisper-model", str(tmp_path), "--data-dir", str(tmp_path / "data"))
+
+
+def test_unusable_data_dir_is_reported_by_health(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a folder")
+    body = health_until_error("--data-dir", str(tmp_path / "taken" / "data"))
+    assert "cannot open the transcript store" in str(body["error"])
+    assert str(tmp_path / "taken") in str(body["error"])
 
 
 def test_health_reports_ready_model_and_sessions(backend: BackendProcess) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from fractions import Fraction
-from pathlib import Path
 
 import av
 import numpy as np
@@ -23,7 +22,6 @@ from rtc_server.asr.text import (
 from rtc_server.captions import MAX_MESSAGE_BYTES, CaptionChannel, split_message
 from rtc_server.languages import display_name, from_whisper, normalize_language, to_whisper
 from rtc_server.media import AudioConverter, CatchUp, LagMeter
-from rtc_server.transcripts import SqliteTranscriptStore
 
 
 def frame(pts: int, samples: int = 960, value: int = 1000) -> av.AudioFrame:
@@ -179,22 +177,6 @@ def test_fast_audio_level_matches_aiortc(level: int) -> None:
     samples = (rng.uniform(-1, 1, 1920) * level).astype(np.int16).reshape(1, -1)
     audio = av.AudioFrame.from_ndarray(samples, format="s16", layout="stereo")
     assert fast_audio_level(audio) == audio_level_as_aiortc_computes_it(audio)
-
-
-def test_transcripts_survive_a_restart(tmp_path: Path) -> None:
-    store = SqliteTranscriptStore(tmp_path)
-    store.add_caption("r", {"id": "p-1:1", "text": "Hello.", "final": True})
-    store.add_caption("r", {"id": "p-1:2", "text": "Bye.", "final": True})
-    store.add_caption("other", {"id": "p-2:1", "text": "Elsewhere.", "final": True})
-    store.add_translation("r", {"caption_id": "p-1:1", "language": "de", "text": "Hallo."})
-    store.close()
-    reopened = SqliteTranscriptStore(tmp_path)
-    captions = reopened.transcript("r")
-    assert [(c["text"], c["translations"]) for c in captions] == [
-        ("Hello.", {"de": "Hallo."}),
-        ("Bye.", {}),
-    ]
-    assert captions[0]["recorded_at"] <= captions[1]["recorded_at"]
 
 
 @pytest.mark.parametrize(

@@ -86,10 +86,10 @@ def test_transcripts_and_model_cache_live_on_a_named_volume(
 ) -> None:
     assert "rtc-data" in compose_config["volumes"]
     volumes = compose_config["services"]["backend"]["volumes"]
-    assert any(str(v).startswith("rtc-data:/var/lib/rtc") for v in volumes)
+    assert any(str(v).startswith("rtc-data:/data") for v in volumes)
     env = environment(compose_config["services"]["backend"])
-    assert env["RTC_TRANSCRIPT_DIR"].startswith("/var/lib/rtc/")
-    assert env["HF_HOME"].startswith("/var/lib/rtc/")
+    assert env["RTC_DATA_DIR"] == "/data"
+    assert env["HF_HOME"].startswith("/data/")
 
 
 def test_backend_media_goes_through_coturn(compose_config: dict[str, Any]) -> None:
