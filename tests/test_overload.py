@@ -75,7 +75,18 @@ def busy_backend() -> Iterator[BackendProcess]:
         yield backend
 
 
-async def speak(peers: list[Peer], room: str, speech: np.ndarray) -> None:
+async def recognition_idle(backend: BackendProcess, timeout: float = 90) -> None:
+    """Every decode done: no job waiting or running (a shed partial may leave an utterance
+    with nothing shown, so the captions alone cannot tell a pending final from none)."""
+    idle_polls, deadline = 0, asyncio.get_running_loop().time() + timeout
+    while idle_polls < 3:
+        assert asyncio.get_running_loop().time() < deadline, "recognition never caught up"
+        busy = metric(backend, "rtc_asr_queue_jobs") or metric(backend, "rtc_asr_lag_seconds")
+        idle_polls = 0 if busy else idle_polls + 1
+        await asyncio.sleep(0.25)
+
+
+async def speak(backend: BackendProcess, peers: list[Peer], room: str, speech: np.ndarray) -> None:
     for index, peer in enumerate(peers):
         await peer.join(room, f"Speaker {index}")
     # Everyone speaks the same recording at once: their pauses, and so their finals, coincide.
@@ -87,7 +98,9 @@ async def speak(peers: list[Peer], room: str, speech: np.ndarray) -> None:
         track = peer.track
         assert track is not None
         await peer.wait_for(lambda t=track: t.finished_at, timeout=60)  # type: ignore[misc]
-        await peer.wait_for(lambda p=peer: p.finals() and not p.open_utterances(), timeout=60)  # type: ignore[misc]
+    await recognition_idle(backend)
+    for peer in peers:
+        await peer.wait_for(lambda p=peer: p.finals() and not p.open_utterances(), timeout=10)  # type: ignore[misc]
 
 
 async def test_overload_sheds_partials_delays_finals_and_recovers(
@@ -99,7 +112,7 @@ async def test_overload_sheds_partials_delays_finals_and_recovers(
     for peer in peers:
         await peer.__aenter__()
     try:
-        await speak(peers, f"busy-{uuid.uuid4().hex[:8]}", speech)
+        await speak(busy_backend, peers, f"busy-{uuid.uuid4().hex[:8]}", speech)
         # Every speaker's whole speech arrived as finals, late or not.
         for peer in peers:
             assert normalized_wer(JFK, peer.transcript(peer.participant_id)) <= 0.25, (
@@ -116,7 +129,7 @@ async def test_overload_sheds_partials_delays_finals_and_recovers(
             await peer.close()
     # Load gone: a lone speaker is served on time again.
     async with Peer(busy_backend.ws_url) as alone:
-        await speak([alone], f"calm-{uuid.uuid4().hex[:8]}", speech)
+        await speak(busy_backend, [alone], f"calm-{uuid.uuid4().hex[:8]}", speech)
         assert normalized_wer(JFK, alone.transcript()) <= 0.25
         assert not notices(alone, "captions_delayed")
     assert metric(busy_backend, "rtc_speakers") == 0
