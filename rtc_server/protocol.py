@@ -31,12 +31,22 @@ class _Message(BaseModel):
 # Client → server
 
 
+class Resume(BaseModel):
+    """Take back a participant whose connection dropped, as `joined` described it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    participant_id: Annotated[str, StringConstraints(max_length=64)]
+    token: Annotated[str, StringConstraints(max_length=128)]
+    last_seq: int = Field(0, ge=0)  # the last caption `seq` the client received
+
+
 class Join(_Message):
     type: Literal["join"]
     room: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     language: SpokenLanguage = "auto"
     caption_language: LanguageCode | None = None
+    resume: Resume | None = None
 
 
 class Offer(_Message):

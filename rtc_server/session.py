@@ -23,6 +23,7 @@ from rtc_server import metrics
 from rtc_server.asr.recognizer import Audio, SpeechRecognizer
 from rtc_server.asr.stream import RecognizeStream, StreamOptions
 from rtc_server.ice import browser_ice_servers, server_rtc_configuration
+from rtc_server.liveness import InboundActivity
 from rtc_server.media import pump_audio
 from rtc_server.protocol import (
     Answer,
@@ -85,6 +86,7 @@ class Session:
         self._negotiating = asyncio.Lock()
         self._answer_arrived: asyncio.Event | None = None
         self._closing: asyncio.Task[None] | None = None
+        self._resumed_after: int | None = None  # the client's last caption seq, if resumed
 
     @property
     def closed(self) -> bool:
@@ -119,15 +121,20 @@ class Session:
         runtime = self._runtime()
         if runtime is None:
             raise ProtocolError("not_ready", "the speech model is still loading; retry shortly")
-        participant = Participant(
-            id=self.participant_id,
-            name=message.name,
-            language=message.language,
-            caption_language=message.caption_language,
-            send_signal=self._send,
-        )
+        if message.resume is not None:
+            room, participant = runtime.rooms.resume(message.room, message.resume, self._send)
+            self.participant_id = participant.id
+            self._resumed_after = message.resume.last_seq
+        else:
+            participant = Participant(
+                id=self.participant_id,
+                name=message.name,
+                language=message.language,
+                caption_language=message.caption_language,
+                send_signal=self._send,
+            )
+            room = runtime.rooms.join(message.room, participant)
         settings = runtime.settings
-        room = runtime.rooms.join(message.room, participant)
         self._rt, self._participant, self._room = runtime, participant, room
         self._send(
             server_message(
@@ -141,6 +148,8 @@ class Session:
                     "targets": runtime.translation.targets,
                 },
                 participants=room.participant_list(),
+                resume_token=participant.resume_token,
+                resumed=message.resume is not None,
             )
         )
         room.check_translation(participant)
@@ -293,6 +302,9 @@ class Session:
         language = None if participant.language == "auto" else participant.language
         stream = RecognizeStream(runtime.recognizer, language, runtime.stream_options)
         self._stream = stream
+        participant.streams += 1
+        participant.audio_origin_ms = 0  # a resumed speaker's new audio starts a new timeline
+        number = participant.streams
         recognized = room.audio.for_recognition(track)
         room.audio.add_source(self.participant_id, track)
 
@@ -302,27 +314,63 @@ class Session:
             stream.push_audio(chunk)
 
         self._pump = self._tasks.spawn(pump_audio(recognized, hear, runtime.settings.max_lag_s))
-        self._publisher = self._tasks.spawn(self._publish_captions(stream, room, participant))
+        self._publisher = self._tasks.spawn(
+            self._publish_captions(stream, room, participant, number)
+        )
 
     async def _publish_captions(
-        self, stream: RecognizeStream, room: Room, participant: Participant
+        self, stream: RecognizeStream, room: Room, participant: Participant, number: int
     ) -> None:
         async for event in stream:
-            room.publish(participant, event)
+            room.publish(participant, event, number)
 
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
         if channel.label != CAPTION_CHANNEL or self._participant is None or self._room is None:
             return
-        participant, room = self._participant, self._room
+        participant, room, resumed_after = self._participant, self._room, self._resumed_after
+
+        def catch_up() -> None:
+            if resumed_after is None:
+                room.replay_history(participant)
+            else:
+                participant.captions.resume(resumed_after)
+
         participant.captions.attach(channel)
         if channel.readyState == "open":
-            room.replay_history(participant)
+            catch_up()
         else:
-            channel.on("open", lambda: room.replay_history(participant))
+            channel.on("open", catch_up)
 
     async def _on_connection_state(self) -> None:
-        if self._pc is not None and self._pc.connectionState == "failed":
+        if self._pc is None:
+            return
+        if self._pc.connectionState == "failed":
             await self._fail_connection("the media connection failed (ICE); join again to retry")
+        elif self._pc.connectionState == "connected" and self._rt is not None:
+            self._tasks.spawn(
+                self._watch_liveness(
+                    InboundActivity(self._pc), self._rt.settings.ice_disconnect_timeout_s
+                )
+            )
+
+    async def _watch_liveness(self, inbound: InboundActivity, timeout_s: float) -> None:
+        """End the session once the peer has sent nothing, not even ICE checks, for
+        `timeout_s`: it has vanished without closing anything."""
+        while True:
+            idle = inbound.idle_s()
+            if idle > timeout_s:
+                break
+            await asyncio.sleep(timeout_s - idle + 0.1)
+        log.info("%s: nothing received for %.0f s", self.participant_id, inbound.idle_s())
+        self._send(
+            server_message(
+                "error",
+                code="connection_lost",
+                message=f"nothing arrived from your media connection for {timeout_s:.0f} s; "
+                "join again to continue",
+            )
+        )
+        self._tasks.spawn(self.close("connection_lost"))
 
     async def _require_connection(self, timeout_s: float) -> None:
         """ICE can wait forever for candidates that never come (say, TURN refused the
@@ -346,9 +394,13 @@ class Session:
         await asyncio.shield(self._closing)
 
     async def _close(self, reason: str) -> None:
-        room, participant = self._room, self._participant
-        if room is not None and participant is not None and self._rt is not None:
-            self._rt.rooms.leave(room, participant, reason)
+        room, participant, runtime = self._room, self._participant, self._rt
+        if room is not None and participant is not None and runtime is not None:
+            window_s = runtime.settings.resume_window_s
+            if reason == "disconnected" and window_s > 0:
+                runtime.rooms.hold(room, participant, window_s)
+            else:
+                runtime.rooms.leave(room, participant, reason)
         await self._end_recognition()
         for sender in self._remote_senders.values():
             if sender.track is not None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import fractions
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtp import is_rtcp
 
 from rtc_server import aiortc_speedups
 
@@ -97,6 +100,56 @@ class SpeechTrack(MediaStreamTrack):
         return frame
 
 
+@dataclass(frozen=True)
+class NetworkFaults:
+    """Loss and jitter on the client's outgoing RTP, as a bad network would cause them.
+
+    Loss comes in bursts (a two-state Gilbert model: `loss` of the packets, `burst` packets
+    per loss on average); `jitter` of the packets are held back up to `max_delay_s`, so
+    later ones overtake them. The server sees real sequence gaps and reordering.
+    """
+
+    loss: float
+    jitter: float = 0.0
+    max_delay_s: float = 0.06
+    burst: float = 3.0
+    seed: int = 1
+
+    def install(self, transport: RTCDtlsTransport) -> dict[str, int]:
+        """Apply to every RTP packet `transport` sends from now on; returns live counts."""
+        send = transport._send_rtp
+        rng = random.Random(self.seed)
+        leave_bad = 1 / self.burst
+        enter_bad = self.loss * leave_bad / (1 - self.loss)
+        counts = {"sent": 0, "dropped": 0, "delayed": 0}
+        state = {"bad": False}
+        held: set[asyncio.Task[None]] = set()
+
+        async def send_later(data: bytes, delay: float) -> None:
+            await asyncio.sleep(delay)
+            with contextlib.suppress(ConnectionError):
+                await send(data)
+
+        async def faulty_send(data: bytes) -> None:
+            if is_rtcp(data):
+                await send(data)
+                return
+            counts["sent"] += 1
+            state["bad"] = rng.random() < (1 - leave_bad if state["bad"] else enter_bad)
+            if state["bad"]:
+                counts["dropped"] += 1
+            elif rng.random() < self.jitter:
+                counts["delayed"] += 1
+                task = asyncio.ensure_future(send_later(data, rng.uniform(0, self.max_delay_s)))
+                held.add(task)
+                task.add_done_callback(held.discard)
+            else:
+                await send(data)
+
+        transport._send_rtp = faulty_send  # type: ignore[method-assign]
+        return counts
+
+
 @dataclass
 class Received:
     message: dict[str, Any]
@@ -114,6 +167,8 @@ class Peer:
     pc: RTCPeerConnection | None = None
     track: SpeechTrack | None = None
     participant_id: str = ""
+    faults: NetworkFaults | None = None  # applied to the audio this peer sends
+    fault_counts: dict[str, int] = field(default_factory=dict)
 
     async def __aenter__(self) -> Peer:
         self._session = aiohttp.ClientSession()
@@ -244,6 +299,9 @@ class Peer:
             )
         if isinstance(reply, dict) and reply["type"] == "error":
             raise ConnectionError(f"{reply['code']}: {reply['message']}")
+        if self.faults is not None and self.track is not None:
+            sender = next(s for s in pc.getSenders() if s.track is self.track)
+            self.fault_counts = self.faults.install(sender.transport)
 
     async def _answer_renegotiation(self, sdp: str) -> None:
         assert self.pc is not None
