@@ -23,7 +23,7 @@ class AudioJitterBuffer(JitterBuffer):
         while (packet := self._packets[self._origin_slot()]) is None:
             self.remove(1)  # a hole behind `prefetch` newer packets: lost
         self.remove(1)
-        return JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined,assignment]
+        return JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined]
 
     def _origin_slot(self) -> int:
         assert self._origin is not None
