@@ -169,15 +169,21 @@ class Peer:
     participant_id: str = ""
     faults: NetworkFaults | None = None  # applied to the audio this peer sends
     fault_counts: dict[str, int] = field(default_factory=dict)
+    autoping: bool = True  # False: WebSocket pings go unanswered, as from a frozen client
+    resume_token: str = ""
+    last_seq: int = 0  # of the newest caption message received
 
     async def __aenter__(self) -> Peer:
         self._session = aiohttp.ClientSession()
-        self.ws = await self._session.ws_connect(self.ws_url)
         self._changed = asyncio.Event()
-        self._reader = asyncio.ensure_future(self._read())
         self._tasks: list[asyncio.Task[None]] = []
         self._mids: dict[str, str] = {}
+        await self._open_websocket()
         return self
+
+    async def _open_websocket(self) -> None:
+        self.ws = await self._session.ws_connect(self.ws_url, autoping=self.autoping)
+        self._reader = asyncio.ensure_future(self._read())
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
@@ -242,24 +248,55 @@ class Peer:
         name: str,
         language: str = "en",
         caption_language: str | None = None,
+        resume: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         start = len(self.signals)
-        await self.send(
-            {
-                "v": 1,
-                "type": "join",
-                "room": room,
-                "name": name,
-                "language": language,
-                "caption_language": caption_language,
-            }
-        )
+        message = {
+            "v": 1,
+            "type": "join",
+            "room": room,
+            "name": name,
+            "language": language,
+            "caption_language": caption_language,
+        }
+        await self.send({**message, "resume": resume} if resume else message)
         joined = await self.wait_for(
             lambda: self.signal("joined", start) or self.signal("error", start), 30
         )
         if joined["type"] == "joined":
             self.participant_id = joined["participant_id"]
+            self.resume_token = joined["resume_token"]
         return joined  # type: ignore[no-any-return]
+
+    # Network faults
+
+    async def cut(self) -> None:
+        """Drop the WebSocket's TCP connection without a close frame, and the peer connection
+        with it, as when a laptop changes networks."""
+        self.ws._conn.transport.abort()  # type: ignore[union-attr]
+        await asyncio.gather(self._reader, return_exceptions=True)
+        if self.pc is not None:
+            await self.pc.close()
+            self.pc = None
+
+    async def reconnect(self, room: str, name: str) -> dict[str, Any]:
+        """A new WebSocket that resumes this participant (call `connect` next)."""
+        await self._open_websocket()
+        resume = {
+            "participant_id": self.participant_id,
+            "token": self.resume_token,
+            "last_seq": self.last_seq,
+        }
+        return await self.join(room, name, resume=resume)
+
+    def vanish_media(self) -> None:
+        """Go silent on the media connection without closing it: its sockets stop, so
+        no media, data or ICE check reaches the server any more."""
+        assert self.pc is not None
+        for transceiver in self.pc.getTransceivers():
+            connection = transceiver.receiver.transport.transport._connection
+            for protocol in connection._protocols:
+                protocol.transport.close()
 
     async def connect(
         self,
@@ -310,7 +347,9 @@ class Peer:
         await self.send({"v": 1, "type": "answer", "sdp": self.pc.localDescription.sdp})
 
     def _on_caption(self, data: str) -> None:
-        self.captions.append(Received(json.loads(data), time.monotonic()))
+        message = json.loads(data)
+        self.captions.append(Received(message, time.monotonic()))
+        self.last_seq = max(self.last_seq, message["seq"])
         self._notify()
 
     def _on_track(self, track: MediaStreamTrack) -> None:

@@ -1,16 +1,19 @@
-"""Bad networks: lost and late audio packets."""
+"""Bad networks: lost and late audio packets, and clients that vanish without a word."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 from tests.client import NetworkFaults, Peer, load_audio, silence
 from tests.conftest import normalized_wer
-from tests.servers import TESTDATA, BackendProcess
+from tests.servers import TESTDATA, BackendProcess, start_backend
+from tests.test_bad_input import metric
 
 JFK = (
     "And so my fellow Americans, ask not what your country can do for you, "
@@ -61,3 +64,53 @@ async def test_captions_survive_packet_loss_and_jitter(
         assert counts["dropped"] / counts["sent"] == pytest.approx(loss, abs=0.05)
         assert counts["delayed"] > 0
         assert wer <= max_wer, text
+
+
+DISCONNECT_TIMEOUT_S = 8.0  # above the 4-6 s between ICE consent checks
+
+
+@pytest.fixture(scope="module")
+def watchful_backend() -> Iterator[BackendProcess]:
+    env = {
+        "RTC_ICE_DISCONNECT_TIMEOUT_S": str(DISCONNECT_TIMEOUT_S),
+        "RTC_AUDIO_RELAY": "false",
+        "RTC_TRANSLATOR": "none",
+    }
+    with start_backend(env) as process:
+        yield process
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("websocket_answers", [False, True], ids=["all-gone", "media-gone"])
+async def test_a_vanished_client_is_cleaned_up_in_time(
+    watchful_backend: BackendProcess, websocket_answers: bool
+) -> None:
+    room = f"test-{uuid.uuid4().hex[:8]}"
+    backend = watchful_backend
+    async with Peer(backend.ws_url) as listener:
+        assert (await listener.join(room, "Listener"))["type"] == "joined"
+        await listener.connect(None)
+        before = {name: metric(backend, name) for name in ("rtc_sessions", "rtc_peer_connections")}
+        async with Peer(backend.ws_url, autoping=websocket_answers) as ghost:
+            assert (await ghost.join(room, "Ghost"))["type"] == "joined"
+            await ghost.connect(silence(60))
+            await listener.expect("participant_joined")
+            # Live peers are kept well past the timeout, even the listener that sends no
+            # media at all (no audio is relayed here): its ICE checks show it is there.
+            await asyncio.sleep(DISCONNECT_TIMEOUT_S * 2)
+            assert listener.signal("error") is None and ghost.signal("error") is None
+            ghost.vanish_media()
+            vanished = time.monotonic()
+            left = await listener.expect("participant_left", timeout=DISCONNECT_TIMEOUT_S + 10)
+            took = time.monotonic() - vanished
+            print(f"\nvanished client gone after {took:.1f} s (timeout {DISCONNECT_TIMEOUT_S} s)")
+            assert left["participant"]["id"] == ghost.participant_id
+            assert left["reason"] == "connection_lost"
+            assert took <= DISCONNECT_TIMEOUT_S + 3
+            if websocket_answers:
+                error = await ghost.expect("error")
+                assert error["code"] == "connection_lost"
+            for name, value in before.items():
+                await listener.wait_for(lambda n=name, v=value: metric(backend, n) == v, 10)
+        assert listener.signal("error") is None, "the live listener was cut off"
+        assert metric(backend, "rtc_peer_connections") == before["rtc_peer_connections"]
