@@ -1,0 +1,130 @@
+"""A client whose connection drops takes its session back: same identity, no lost or
+repeated captions, no leave/join churn for the others."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.client import Peer, load_audio, silence
+from tests.conftest import normalized_wer
+from tests.servers import TESTDATA, BackendProcess, start_backend
+
+JFK = (
+    "And so my fellow Americans, ask not what your country can do for you, "
+    "ask what you can do for your country."
+)
+HORIZON = "The horizon seems extremely distant."
+RESUME_WINDOW_S = 10.0
+
+
+@pytest.fixture(scope="module")
+def resuming_backend() -> Iterator[BackendProcess]:
+    env = {"RTC_RESUME_WINDOW_S": str(RESUME_WINDOW_S), "RTC_TRANSLATOR": "none"}
+    with start_backend(env) as process:
+        yield process
+
+
+def room() -> str:
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
+def repeated(peer: Peer) -> list[Any]:
+    """Caption messages delivered more than once: by seq, by caption id, by final text."""
+    messages = [r.message for r in peer.captions]
+    finals = [m for m in messages if m["type"] == "caption" and m["final"]]
+    counts = Counter(
+        [("seq", m["seq"]) for m in messages]
+        + [("id", m["id"], m["part"]) for m in finals]
+        + [("text", m["text"]) for m in finals]
+    )
+    return [key for key, count in counts.items() if count > 1]
+
+
+async def wait_until_spoken(peer: Peer, seconds: float) -> None:
+    track = peer.track
+    assert track is not None
+    await peer.wait_for(
+        lambda: track.started_at and time.monotonic() - track.started_at > seconds, seconds + 30
+    )
+
+
+@pytest.mark.slow
+async def test_a_dropped_speaker_resumes_its_session(resuming_backend: BackendProcess) -> None:
+    backend, name = resuming_backend, room()
+    first = load_audio(TESTDATA / "jfk.flac")
+    second = load_audio(TESTDATA / "stereo_diarization.wav", channel=1)
+    async with Peer(backend.ws_url) as listener, Peer(backend.ws_url) as speaker:
+        assert (await listener.join(name, "Listener"))["type"] == "joined"
+        await listener.connect(None)
+        joined = await speaker.join(name, "Speaker")
+        speaker_id = joined["participant_id"]
+        await speaker.connect(np.concatenate([silence(0.5), first, silence(0.3)]))
+        await listener.expect("participant_joined")
+        # Cut right after the speech: its last final is still being decoded.
+        await wait_until_spoken(speaker, 0.5 + first.size / 48_000)
+        seen_before_cut = speaker.last_seq
+        await speaker.cut()
+        await asyncio.sleep(1.0)
+
+        rejoined = await speaker.reconnect(name, "Speaker")
+        assert rejoined["type"] == "joined", rejoined
+        assert rejoined["resumed"] is True
+        assert rejoined["participant_id"] == speaker_id
+        assert [p["id"] for p in rejoined["participants"]].count(speaker_id) == 1
+        await speaker.connect(np.concatenate([silence(0.5), second, silence(3.0)]))
+        await wait_until_spoken(speaker, 3.5 + second.size / 48_000)
+        for peer in (listener, speaker):
+            await peer.wait_for(
+                lambda p=peer: "distant" in p.transcript().lower() and not p.open_utterances(),  # type: ignore[misc]
+                30,
+            )
+        await asyncio.sleep(2.0)  # anything repeated would come now
+
+    print(f"\nlistener: {listener.transcript()}\nspeaker:  {speaker.transcript()}")
+    # The others saw no churn: the speaker never left, never joined again.
+    churn = [
+        r.message
+        for r in listener.signals
+        if r.message["type"] in ("participant_left", "participant_joined")
+    ]
+    assert [m["type"] for m in churn] == ["participant_joined"]
+    # Both parts arrived, under one speaker id, to both clients, each caption once.
+    for peer in (listener, speaker):
+        finals = peer.finals()
+        assert {f["speaker"]["id"] for f in finals} == {speaker_id}
+        assert normalized_wer(f"{JFK} {HORIZON}", peer.transcript()) <= 0.3, peer.transcript()
+        assert not repeated(peer), repeated(peer)
+    # The speaker's last words of the first part came after the cut, through the resume.
+    assert any(r.message["seq"] > seen_before_cut for r in speaker.captions)
+    seqs = [r.message["seq"] for r in speaker.captions]
+    assert seqs == sorted(seqs)
+
+
+@pytest.mark.slow
+async def test_bad_or_expired_resume_is_refused(resuming_backend: BackendProcess) -> None:
+    backend, name = resuming_backend, room()
+    async with Peer(backend.ws_url) as listener, Peer(backend.ws_url) as dropped:
+        assert (await listener.join(name, "Listener"))["type"] == "joined"
+        assert (await dropped.join(name, "Dropped"))["type"] == "joined"
+        await dropped.cut()
+        dropped_at = time.monotonic()
+        async with Peer(backend.ws_url) as impostor:
+            forged = {"participant_id": dropped.participant_id, "token": "guess", "last_seq": 0}
+            refused = await impostor.join(name, "Impostor", resume=forged)
+            assert refused["type"] == "error" and refused["code"] == "resume_failed"
+            assert "guess" not in refused["message"]
+            fresh = await impostor.join(name, "Impostor")  # the same connection joins anew
+            assert fresh["type"] == "joined" and fresh["resumed"] is False
+        left = await listener.expect("participant_left", timeout=RESUME_WINDOW_S + 5)
+        assert left["participant"]["id"] == dropped.participant_id
+        assert time.monotonic() - dropped_at >= RESUME_WINDOW_S - 1
+        late = await dropped.reconnect(name, "Dropped")
+        assert late["type"] == "error" and late["code"] == "resume_failed"
