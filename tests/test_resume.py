@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from rtc_server.captions import CaptionChannel
 from tests.client import Peer, load_audio, silence
 from tests.conftest import normalized_wer
 from tests.servers import TESTDATA, BackendProcess, start_backend
+from tests.test_units import FakeChannel
 
 JFK = (
     "And so my fellow Americans, ask not what your country can do for you, "
@@ -30,6 +32,29 @@ def resuming_backend() -> Iterator[BackendProcess]:
     env = {"RTC_RESUME_WINDOW_S": str(RESUME_WINDOW_S), "RTC_TRANSLATOR": "none"}
     with start_backend(env) as process:
         yield process
+
+
+def test_a_resumed_channel_gets_exactly_what_it_missed() -> None:
+    captions = CaptionChannel()
+    old, new = FakeChannel(), FakeChannel()
+    captions.attach(old)
+    captions.send("caption", {"text": "one", "final": True})
+    captions.send("caption", {"text": "tw", "final": False}, provisional=True)
+    captions.send("caption", {"text": "two", "final": True})  # in flight when the line dropped
+    received = old.sent[:2]
+    captions.hold()
+    captions.send("caption", {"text": "thr", "final": False}, provisional=True)  # nobody to see
+    captions.send("caption", {"text": "three", "final": True})
+    new.readyState = "connecting"
+    captions.attach(new)
+    captions.send("caption", {"text": "four", "final": True})
+    assert new.sent == []
+    new.readyState = "open"
+    captions.resume(last_seq=received[-1]["seq"])  # type: ignore[arg-type]
+    captions.send("caption", {"text": "five", "final": True})
+    everything = received + new.sent
+    assert [m["text"] for m in everything] == ["one", "tw", "two", "three", "four", "five"]
+    assert [m["seq"] for m in everything] == [1, 2, 3, 4, 5, 6]
 
 
 def room() -> str:
