@@ -358,6 +358,8 @@ class Session:
         `timeout_s`: it has vanished without closing anything."""
         while True:
             idle = inbound.idle_s()
+            if self.closed:
+                return  # it ends anyway; its peer went quiet because of that
             if idle > timeout_s:
                 break
             await asyncio.sleep(timeout_s - idle + 0.1)
@@ -395,13 +397,16 @@ class Session:
 
     async def _close(self, reason: str) -> None:
         room, participant, runtime = self._room, self._participant, self._rt
+        last_final_timeout_s = LAST_FINAL_TIMEOUT_S
         if room is not None and participant is not None and runtime is not None:
             window_s = runtime.settings.resume_window_s
             if reason == "disconnected" and window_s > 0:
                 runtime.rooms.hold(room, participant, window_s)
+                # Still in the room: its last words may take as long as it may stay.
+                last_final_timeout_s = max(window_s, LAST_FINAL_TIMEOUT_S)
             else:
                 runtime.rooms.leave(room, participant, reason)
-        await self._end_recognition()
+        await self._end_recognition(last_final_timeout_s)
         for sender in self._remote_senders.values():
             if sender.track is not None:
                 sender.track.stop()
@@ -415,7 +420,7 @@ class Session:
         self._on_closed(self)
         log.info("%s closed (%s)", self.participant_id, reason)
 
-    async def _end_recognition(self) -> None:
+    async def _end_recognition(self, timeout_s: float = LAST_FINAL_TIMEOUT_S) -> None:
         """Stop reading audio; the speaker's last words still reach the room (or are
         withdrawn), within a time limit."""
         stream, pump, publisher = self._stream, self._pump, self._publisher
@@ -424,8 +429,8 @@ class Session:
             return
         pump.cancel()
         try:
-            await asyncio.wait_for(stream.end_input(), LAST_FINAL_TIMEOUT_S)
-            await asyncio.wait_for(publisher, LAST_FINAL_TIMEOUT_S)
+            await asyncio.wait_for(stream.end_input(), timeout_s)
+            await asyncio.wait_for(publisher, timeout_s)
         except TimeoutError:
             log.warning("%s: last final did not finish in time", self.participant_id)
         await stream.aclose()

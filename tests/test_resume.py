@@ -24,7 +24,7 @@ JFK = (
     "ask what you can do for your country."
 )
 HORIZON = "The horizon seems extremely distant."
-RESUME_WINDOW_S = 10.0
+RESUME_WINDOW_S = 20.0
 
 
 @pytest.fixture(scope="module")
