@@ -30,6 +30,7 @@ class Participant:
     language: str  # spoken: a code or "auto"
     caption_language: str | None
     send_signal: Callable[[str], None]  # a message on this participant's WebSocket
+    hand_over: Callable[[], None]  # its connection lets go of it (held) for a resuming one
     captions: CaptionChannel = field(default_factory=CaptionChannel)
     audio_origin_ms: int = 0  # server wall clock (Unix ms) at the start of its audio; 0: none
     resume_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
@@ -277,26 +278,30 @@ class RoomRegistry:
         )
 
     def resume(
-        self, room_id: str, request: Resume, send_signal: Callable[[str], None]
+        self,
+        room_id: str,
+        request: Resume,
+        send_signal: Callable[[str], None],
+        hand_over: Callable[[], None],
     ) -> tuple[Room, Participant]:
-        """Give a held participant to a new connection, with a new resume token."""
+        """Give a participant to a new connection, with a new resume token."""
         room = self._rooms.get(room_id)
         participant = room.participants.get(request.participant_id) if room else None
-        departure = self._held.get(request.participant_id)
-        if (
-            room is None
-            or participant is None
-            or departure is None
-            or not secrets.compare_digest(participant.resume_token.encode(), request.token.encode())
-        ):
+        valid = participant is not None and secrets.compare_digest(
+            participant.resume_token.encode(), request.token.encode()
+        )
+        if valid and participant is not None and participant.id not in self._held:
+            participant.hand_over()  # its old connection has not noticed it is gone
+        departure = self._held.pop(request.participant_id, None) if valid else None
+        if room is None or participant is None or departure is None:
             raise ProtocolError(
                 "resume_failed",
                 "there is no session to resume (unknown, expired or already resumed); "
                 "join again without resume",
             )
         departure.cancel()
-        del self._held[participant.id]
         participant.send_signal = send_signal
+        participant.hand_over = hand_over
         participant.resume_token = secrets.token_urlsafe(24)
         return room, participant
 

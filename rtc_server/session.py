@@ -122,7 +122,9 @@ class Session:
         if runtime is None:
             raise ProtocolError("not_ready", "the speech model is still loading; retry shortly")
         if message.resume is not None:
-            room, participant = runtime.rooms.resume(message.room, message.resume, self._send)
+            room, participant = runtime.rooms.resume(
+                message.room, message.resume, self._send, self._hand_over
+            )
             self.participant_id = participant.id
             self._resumed_after = message.resume.last_seq
         else:
@@ -132,6 +134,7 @@ class Session:
                 language=message.language,
                 caption_language=message.caption_language,
                 send_signal=self._send,
+                hand_over=self._hand_over,
             )
             room = runtime.rooms.join(message.room, participant)
         settings = runtime.settings
@@ -391,21 +394,32 @@ class Session:
     # Teardown
 
     async def close(self, reason: str) -> None:
-        if self._closing is None:
-            self._closing = asyncio.ensure_future(self._close(reason))
-        await asyncio.shield(self._closing)
+        await asyncio.shield(self._begin_close(reason))
 
-    async def _close(self, reason: str) -> None:
+    def _begin_close(self, reason: str) -> asyncio.Future[None]:
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close(self._let_go(reason)))
+        return self._closing
+
+    def _hand_over(self) -> None:
+        """A new connection resumes this participant while this one still looks open (the
+        client moved networks before this socket noticed): let go of it at once."""
+        self._begin_close("disconnected")
+
+    def _let_go(self, reason: str) -> float:
+        """Leave the room, or stay resumable when the connection merely dropped; returns
+        how long the last words may take to decode."""
         room, participant, runtime = self._room, self._participant, self._rt
-        last_final_timeout_s = LAST_FINAL_TIMEOUT_S
-        if room is not None and participant is not None and runtime is not None:
-            window_s = runtime.settings.resume_window_s
-            if reason == "disconnected" and window_s > 0:
-                runtime.rooms.hold(room, participant, window_s)
-                # Still in the room: its last words may take as long as it may stay.
-                last_final_timeout_s = max(window_s, LAST_FINAL_TIMEOUT_S)
-            else:
-                runtime.rooms.leave(room, participant, reason)
+        if room is None or participant is None or runtime is None:
+            return LAST_FINAL_TIMEOUT_S
+        window_s = runtime.settings.resume_window_s
+        if reason == "disconnected" and window_s > 0:
+            runtime.rooms.hold(room, participant, window_s)
+            return max(window_s, LAST_FINAL_TIMEOUT_S)  # it is still in the room that long
+        runtime.rooms.leave(room, participant, reason)
+        return LAST_FINAL_TIMEOUT_S
+
+    async def _close(self, last_final_timeout_s: float) -> None:
         await self._end_recognition(last_final_timeout_s)
         for sender in self._remote_senders.values():
             if sender.track is not None:
@@ -418,7 +432,7 @@ class Session:
             await self._pc.close()
             metrics.PEER_CONNECTIONS.dec()
         self._on_closed(self)
-        log.info("%s closed (%s)", self.participant_id, reason)
+        log.info("%s closed", self.participant_id)
 
     async def _end_recognition(self, timeout_s: float = LAST_FINAL_TIMEOUT_S) -> None:
         """Stop reading audio; the speaker's last words still reach the room (or are

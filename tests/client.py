@@ -282,6 +282,10 @@ class Peer:
     async def reconnect(self, room: str, name: str) -> dict[str, Any]:
         """A new WebSocket that resumes this participant (call `connect` next)."""
         await self._open_websocket()
+        return await self.resume(room, name)
+
+    async def resume(self, room: str, name: str) -> dict[str, Any]:
+        """Join as the participant and resume token set on this peer."""
         resume = {
             "participant_id": self.participant_id,
             "token": self.resume_token,

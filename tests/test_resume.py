@@ -153,3 +153,30 @@ async def test_bad_or_expired_resume_is_refused(resuming_backend: BackendProcess
         assert time.monotonic() - dropped_at >= RESUME_WINDOW_S - 1
         late = await dropped.reconnect(name, "Dropped")
         assert late["type"] == "error" and late["code"] == "resume_failed"
+
+
+@pytest.mark.slow
+async def test_resume_takes_over_a_connection_the_server_still_thinks_open(
+    resuming_backend: BackendProcess,
+) -> None:
+    """A client that changed networks comes back before its old socket times out."""
+    backend, name = resuming_backend, room()
+    async with Peer(backend.ws_url) as listener, Peer(backend.ws_url) as old:
+        assert (await listener.join(name, "Listener"))["type"] == "joined"
+        assert (await old.join(name, "Roamer"))["type"] == "joined"
+        await listener.expect("participant_joined")
+        async with Peer(backend.ws_url) as new:
+            new.participant_id, new.resume_token = old.participant_id, old.resume_token
+            resumed = await new.resume(name, "Roamer")
+            assert resumed["type"] == "joined" and resumed["resumed"] is True
+            assert resumed["participant_id"] == old.participant_id
+            assert resumed["resume_token"] != old.resume_token
+            await old.wait_for(lambda: old.ws.closed, 10)  # the server let go of the old one
+            await new.connect(None)
+            await asyncio.sleep(1.0)
+            assert new.signal("error") is None
+            await new.send({"v": 1, "type": "leave"})
+            left = await listener.expect("participant_left")
+            assert left["participant"]["id"] == old.participant_id and left["reason"] == "left"
+        churn = [r.message["type"] for r in listener.signals if "participant_" in r.message["type"]]
+        assert churn == ["participant_joined", "participant_left"]  # no churn in between
