@@ -29,6 +29,8 @@ def backend(
         "RTC_OPENAI_MAX_RETRIES": "2",
         "RTC_TRANSLATION_RETRY_PAUSE_S": "1",
         "RTC_MAX_ROOM_SIZE": "4",
+        # Whoever closes the WebSocket leaves at once; resuming is tested on its own backend.
+        "RTC_RESUME_WINDOW_S": "0",
     }
     with start_backend(env) as process:
         yield process
