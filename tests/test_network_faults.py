@@ -100,6 +100,8 @@ async def test_captions_survive_packet_loss_and_jitter(
         assert wer <= max_wer, text
 
 
+RESUME_WINDOW_S = 2.0
+WEBSOCKET_HEARTBEAT_S = 20.0  # aiohttp closes after a ping and half this again unanswered
 DISCONNECT_TIMEOUT_S = 8.0  # above the 4-6 s between ICE consent checks
 
 
@@ -109,6 +111,7 @@ def watchful_backend() -> Iterator[BackendProcess]:
         "RTC_ICE_DISCONNECT_TIMEOUT_S": str(DISCONNECT_TIMEOUT_S),
         "RTC_AUDIO_RELAY": "false",
         "RTC_TRANSLATOR": "none",
+        "RTC_RESUME_WINDOW_S": str(RESUME_WINDOW_S),
     }
     with start_backend(env) as process:
         yield process
@@ -148,3 +151,23 @@ async def test_a_vanished_client_is_cleaned_up_in_time(
                 await listener.wait_for(lambda n=name, v=value: metric(backend, n) == v, 10)
         assert listener.signal("error") is None, "the live listener was cut off"
         assert metric(backend, "rtc_peer_connections") == before["rtc_peer_connections"]
+
+
+@pytest.mark.slow
+async def test_a_frozen_websocket_is_dropped_by_heartbeat(watchful_backend: BackendProcess) -> None:
+    """The media keeps flowing but the WebSocket answers nothing: the server's pings go
+    unanswered, it drops the socket, and the participant leaves after the resume window."""
+    room = f"test-{uuid.uuid4().hex[:8]}"
+    backend = watchful_backend
+    async with Peer(backend.ws_url) as listener:
+        assert (await listener.join(room, "Listener"))["type"] == "joined"
+        async with Peer(backend.ws_url, autoping=False) as frozen:
+            assert (await frozen.join(room, "Frozen"))["type"] == "joined"
+            await frozen.connect(silence(120))
+            frozen_at = time.monotonic()
+            limit = WEBSOCKET_HEARTBEAT_S * 1.5 + RESUME_WINDOW_S + 5
+            left = await listener.expect("participant_left", timeout=limit)
+            took = time.monotonic() - frozen_at
+            print(f"\nfrozen WebSocket: participant left after {took:.1f} s")
+            assert left["participant"]["id"] == frozen.participant_id
+            assert left["reason"] == "disconnected"
