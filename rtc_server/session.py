@@ -398,7 +398,7 @@ class Session:
 
     def _begin_close(self, reason: str) -> asyncio.Future[None]:
         if self._closing is None:
-            self._closing = asyncio.ensure_future(self._close(self._let_go(reason)))
+            self._closing = asyncio.ensure_future(self._close(reason, self._let_go(reason)))
         return self._closing
 
     def _hand_over(self) -> None:
@@ -419,7 +419,7 @@ class Session:
         runtime.rooms.leave(room, participant, reason)
         return LAST_FINAL_TIMEOUT_S
 
-    async def _close(self, last_final_timeout_s: float) -> None:
+    async def _close(self, reason: str, last_final_timeout_s: float) -> None:
         await self._end_recognition(last_final_timeout_s)
         for sender in self._remote_senders.values():
             if sender.track is not None:
@@ -432,7 +432,7 @@ class Session:
             await self._pc.close()
             metrics.PEER_CONNECTIONS.dec()
         self._on_closed(self)
-        log.info("%s closed", self.participant_id)
+        log.info("%s closed (%s)", self.participant_id, reason)
 
     async def _end_recognition(self, timeout_s: float = LAST_FINAL_TIMEOUT_S) -> None:
         """Stop reading audio; the speaker's last words still reach the room (or are
