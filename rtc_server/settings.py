@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     ice_disconnect_timeout_s: float = Field(
         15.0,
         gt=0.0,
-        description="End a session whose peer has sent nothing (not even ICE checks) this long.",
+        description="End a session whose peer sent nothing (not even 4-6 s ICE checks) this long.",
     )
     ice_host_addresses: UrlList = Field(
         default_factory=list,
