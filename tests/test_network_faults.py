@@ -17,11 +17,8 @@ from tests.client import NetworkFaults, Peer, load_audio, silence
 from tests.conftest import normalized_wer
 from tests.servers import TESTDATA, BackendProcess, start_backend
 from tests.test_bad_input import metric
+from tests.test_live_captions import JFK
 
-JFK = (
-    "And so my fellow Americans, ask not what your country can do for you, "
-    "ask what you can do for your country."
-)
 TRAILING_SILENCE_S = 3.0
 QUIET_S = 10.0
 
@@ -57,6 +54,8 @@ def test_a_lost_packet_costs_only_its_own_frame(make: type[JitterBuffer]) -> Non
         assert len(out) < len(expected) - 5
 
 
+# Measured on this recording (2 cores, others busy): 5% loss WER 0.05-0.09, 15% loss
+# 0.23-0.45; with aiortc's own jitter buffer 0.18 and 0.64. The bounds leave room for load.
 @pytest.mark.slow
 @pytest.mark.parametrize(("loss", "max_wer"), [(0.05, 0.25), (0.15, 0.5)])
 async def test_captions_survive_packet_loss_and_jitter(

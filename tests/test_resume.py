@@ -17,12 +17,9 @@ from rtc_server.captions import CaptionChannel
 from tests.client import Peer, load_audio, silence
 from tests.conftest import normalized_wer
 from tests.servers import TESTDATA, BackendProcess, start_backend
+from tests.test_live_captions import JFK
 from tests.test_units import FakeChannel
 
-JFK = (
-    "And so my fellow Americans, ask not what your country can do for you, "
-    "ask what you can do for your country."
-)
 HORIZON = "The horizon seems extremely distant."
 RESUME_WINDOW_S = 20.0
 
