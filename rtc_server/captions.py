@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import deque
 from collections.abc import Iterator
 from typing import Any, Protocol
 
@@ -16,6 +17,8 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 1_000
 # Above this much unsent data a listener is too slow: provisional text is skipped for it.
 MAX_BUFFERED_BYTES = 256 * 1024
+# Finished messages kept for a client that reconnects and says which `seq` it saw last.
+RESUME_BACKLOG = 500
 
 
 class DataChannel(Protocol):
@@ -66,32 +69,57 @@ def _encoded_size(body: dict[str, Any]) -> int:
 class CaptionChannel:
     """Numbers every message (`seq`) and sends it if the channel is open and keeping up.
 
-    Finals and translations are never skipped for a slow listener; partials are.
+    Finals and translations are never skipped for a slow listener; partials are. The last
+    finished messages are kept, and while the client is away (`hold`) new ones are numbered
+    and kept too, so a resumed client gets exactly what it missed, in order.
     """
 
     def __init__(self) -> None:
         self._channel: DataChannel | None = None
         self._seq = 0
+        self._held = False
+        self._recent: deque[tuple[int, str]] = deque(maxlen=RESUME_BACKLOG)
 
     def attach(self, channel: DataChannel) -> None:
         self._channel = channel
 
+    def hold(self) -> None:
+        """The client went away and may come back: stop sending, keep counting."""
+        self._channel = None
+        self._held = True
+
+    def resume(self, last_seq: int) -> None:
+        """The client is back on an open channel: send what came after its `last_seq`."""
+        self._held = False
+        if self._channel is None:
+            return
+        for seq, data in self._recent:
+            if seq > last_seq:
+                self._channel.send(data)
+
     def send(self, kind: str, body: dict[str, Any], provisional: bool = False) -> bool:
         channel = self._channel
         if channel is None or channel.readyState != "open":
-            metrics.CAPTION_MESSAGES_DROPPED.labels("channel_closed").inc()
-            return False
-        if provisional and channel.bufferedAmount > MAX_BUFFERED_BYTES:
+            if provisional or not self._held:
+                metrics.CAPTION_MESSAGES_DROPPED.labels("channel_closed").inc()
+                return False
+            channel = None  # kept for the client's resume, sent then
+        elif provisional and channel.bufferedAmount > MAX_BUFFERED_BYTES:
             metrics.CAPTION_MESSAGES_DROPPED.labels("slow_listener").inc()
             return False
         message = {"v": PROTOCOL_VERSION, "type": kind, **body}
         pieces = split_message(message) if "text" in message else iter([message])
         for piece in pieces:
             self._seq += 1
+            data = json.dumps({**piece, "seq": self._seq}, ensure_ascii=False)
+            if not provisional:
+                self._recent.append((self._seq, data))
+            if channel is None:
+                continue
             try:
-                channel.send(json.dumps({**piece, "seq": self._seq}, ensure_ascii=False))
+                channel.send(data)
             except Exception:  # the channel closed under us: one listener, not the room
                 log.warning("caption channel send failed", exc_info=True)
                 metrics.CAPTION_MESSAGES_DROPPED.labels("send_failed").inc()
                 return False
-        return True
+        return channel is not None

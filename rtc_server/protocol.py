@@ -34,6 +34,15 @@ class _Message(BaseModel):
 RoomName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
+class Resume(BaseModel):
+    """Take back a participant whose connection dropped, as `joined` described it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    participant_id: Annotated[str, StringConstraints(max_length=64)]
+    token: Annotated[str, StringConstraints(max_length=128)]
+    last_seq: int = Field(0, ge=0)  # the last caption `seq` the client received
+
+
 class Join(_Message):
     type: Literal["join"]
     room: RoomName
@@ -41,6 +50,7 @@ class Join(_Message):
     language: SpokenLanguage = "auto"
     caption_language: LanguageCode | None = None
     token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
+    resume: Resume | None = None
 
 
 class Offer(_Message):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -14,7 +15,7 @@ from rtc_server import metrics
 from rtc_server.asr.stream import SpeechEvent, SpeechEventType
 from rtc_server.audio_relay import RoomAudio
 from rtc_server.captions import CaptionChannel
-from rtc_server.protocol import ParticipantInfo, ProtocolError, Speaker, server_message
+from rtc_server.protocol import ParticipantInfo, ProtocolError, Resume, Speaker, server_message
 from rtc_server.tasks import BackgroundTasks
 from rtc_server.transcripts import StoredCaption, TranscriptStore
 from rtc_server.translation.base import TranslationRequest
@@ -30,8 +31,11 @@ class Participant:
     language: str  # spoken: a code or "auto"
     caption_language: str | None
     send_signal: Callable[[str], None]  # a message on this participant's WebSocket
+    hand_over: Callable[[], None]  # its connection lets go of it (held) for a resuming one
     captions: CaptionChannel = field(default_factory=CaptionChannel)
     audio_origin_ms: int = 0  # server wall clock (Unix ms) at the start of its audio; 0: none
+    resume_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    streams: int = 0  # speech streams so far (one per connection)
 
     @property
     def info(self) -> ParticipantInfo:
@@ -134,8 +138,10 @@ class Room:
 
     # Captions
 
-    def publish(self, speaker: Participant, event: SpeechEvent) -> None:
-        caption_id = f"{speaker.id}:{event.utterance}"
+    def publish(self, speaker: Participant, event: SpeechEvent, stream: int = 1) -> None:
+        # A resumed speaker's new stream counts utterances from 0 again: keep ids unique.
+        utterance = f"{event.utterance}" if stream == 1 else f"{stream}.{event.utterance}"
+        caption_id = f"{speaker.id}:{utterance}"
         if event.type in (SpeechEventType.START_OF_SPEECH, SpeechEventType.END_OF_SPEECH):
             speaking = event.type is SpeechEventType.START_OF_SPEECH
             self._send_all(
@@ -266,6 +272,7 @@ class RoomRegistry:
         self._max_size = max_size
         self._history_size = history_size
         self._relay_audio = relay_audio
+        self._held: dict[str, asyncio.TimerHandle] = {}  # participant id → its departure
 
     async def join(self, room_id: str, participant: Participant) -> Room:
         if not self.accepting:
@@ -306,7 +313,50 @@ class RoomRegistry:
     def get(self, room_id: str) -> Room | None:
         return self._rooms.get(room_id)
 
+    def hold(self, room: Room, participant: Participant, window_s: float) -> None:
+        """Keep a participant whose connection dropped in the room, resumable for `window_s`;
+        the others see no change unless it does not come back."""
+        participant.send_signal = _nowhere
+        participant.captions.hold()
+        room.audio.remove(participant.id)  # its tracks ended with its peer connection
+        self._held[participant.id] = asyncio.get_running_loop().call_later(
+            window_s, self.leave, room, participant, "disconnected"
+        )
+
+    def resume(
+        self,
+        room_id: str,
+        request: Resume,
+        send_signal: Callable[[str], None],
+        hand_over: Callable[[], None],
+    ) -> tuple[Room, Participant]:
+        """Give a participant to a new connection, with a new resume token."""
+        if not self.accepting:
+            raise ProtocolError("shutting_down", "the server is shutting down; join again shortly")
+        room = self._rooms.get(room_id)
+        participant = room.participants.get(request.participant_id) if room else None
+        valid = participant is not None and secrets.compare_digest(
+            participant.resume_token.encode(), request.token.encode()
+        )
+        if valid and participant is not None and participant.id not in self._held:
+            participant.hand_over()  # its old connection has not noticed it is gone
+        departure = self._held.pop(request.participant_id, None) if valid else None
+        if room is None or participant is None or departure is None:
+            raise ProtocolError(
+                "resume_failed",
+                "there is no session to resume (unknown, expired or already resumed); "
+                "join again without resume",
+            )
+        departure.cancel()
+        participant.send_signal = send_signal
+        participant.hand_over = hand_over
+        participant.resume_token = secrets.token_urlsafe(24)
+        return room, participant
+
     def leave(self, room: Room, participant: Participant, reason: str) -> None:
+        departure = self._held.pop(participant.id, None)
+        if departure is not None:
+            departure.cancel()
         room.remove(participant, reason)
         if not room.participants and self._rooms.get(room.id) is room:
             del self._rooms[room.id]
@@ -317,6 +367,13 @@ class RoomRegistry:
         return list(self._rooms.values())
 
     async def close(self) -> None:
+        for departure in self._held.values():
+            departure.cancel()
+        self._held.clear()
         for room in list(self._rooms.values()):
             await room.close()
         self._rooms.clear()
+
+
+def _nowhere(message: str) -> None:
+    """Where a held participant's signaling goes: its connection is gone."""

@@ -23,6 +23,7 @@ from rtc_server import logs, metrics
 from rtc_server.asr.recognizer import Audio, SpeechRecognizer
 from rtc_server.asr.stream import RecognizeStream, StreamOptions
 from rtc_server.ice import browser_ice_servers, server_rtc_configuration
+from rtc_server.liveness import InboundActivity
 from rtc_server.media import end_received_tracks, pump_audio
 from rtc_server.protocol import (
     Answer,
@@ -59,7 +60,7 @@ class Runtime:
     stream_options: StreamOptions
     translation: TranslationService
     rooms: RoomRegistry
-    speakers: set[str] = field(default_factory=set)  # sessions whose audio is transcribed
+    speakers: set[Session] = field(default_factory=set)  # sessions whose audio is transcribed
 
 
 class Session:
@@ -87,6 +88,7 @@ class Session:
         self._negotiating = asyncio.Lock()
         self._answer_arrived: asyncio.Event | None = None
         self._closing: asyncio.Task[None] | None = None
+        self._resumed_after: int | None = None  # the client's last caption seq, if resumed
 
     @property
     def closed(self) -> bool:
@@ -121,18 +123,26 @@ class Session:
         runtime = self._runtime()
         if runtime is None:
             raise ProtocolError("not_ready", "the speech model is still loading; retry shortly")
-        participant = Participant(
-            id=self.participant_id,
-            name=message.name,
-            language=message.language,
-            caption_language=message.caption_language,
-            send_signal=self._send,
-        )
+        if message.resume is not None:
+            room, participant = runtime.rooms.resume(
+                message.room, message.resume, self._send, self._hand_over
+            )
+            self.participant_id = participant.id
+            self._resumed_after = message.resume.last_seq
+        else:
+            participant = Participant(
+                id=self.participant_id,
+                name=message.name,
+                language=message.language,
+                caption_language=message.caption_language,
+                send_signal=self._send,
+                hand_over=self._hand_over,
+            )
+            room = await runtime.rooms.join(message.room, participant)
+            if self.closed:  # ended while the room was opening
+                runtime.rooms.leave(room, participant, "disconnected")
+                return
         settings = runtime.settings
-        room = await runtime.rooms.join(message.room, participant)
-        if self.closed:  # ended while the room was opening
-            runtime.rooms.leave(room, participant, "disconnected")
-            return
         self._rt, self._participant, self._room = runtime, participant, room
         logs.bind(room=room.id)
         self._send(
@@ -147,6 +157,8 @@ class Session:
                     "targets": runtime.translation.targets,
                 },
                 participants=room.participant_list(),
+                resume_token=participant.resume_token,
+                resumed=message.resume is not None,
             )
         )
         room.check_translation(participant)
@@ -193,7 +205,7 @@ class Session:
         except Exception as error:
             log.warning("%s: offer refused", self.participant_id, exc_info=True)
             self._pc = None
-            self._rt.speakers.discard(self.participant_id)
+            self._rt.speakers.discard(self)
             room.audio.remove(self.participant_id)
             await self._end_recognition()
             await self._close_peer_connection(pc)
@@ -222,7 +234,7 @@ class Session:
                 f"{limit} microphones are already being captioned, the most this server "
                 "transcribes in real time; join without your microphone to follow the captions",
             )
-        self._rt.speakers.add(self.participant_id)
+        self._rt.speakers.add(self)
         metrics.SPEAKERS.set(len(self._rt.speakers))
 
     async def _candidate(self, message: Candidate) -> None:
@@ -332,6 +344,9 @@ class Session:
         language = None if participant.language == "auto" else participant.language
         stream = RecognizeStream(runtime.recognizer, language, runtime.stream_options)
         self._stream = stream
+        participant.streams += 1
+        participant.audio_origin_ms = 0  # a resumed speaker's new audio starts a new timeline
+        number = participant.streams
         recognized = room.audio.for_recognition(track)
         room.audio.add_source(self.participant_id, track)
 
@@ -341,14 +356,16 @@ class Session:
             stream.push_audio(chunk)
 
         self._pump = self._tasks.spawn(pump_audio(recognized, hear, runtime.settings.max_lag_s))
-        self._publisher = self._tasks.spawn(self._publish_captions(stream, room, participant))
+        self._publisher = self._tasks.spawn(
+            self._publish_captions(stream, room, participant, number)
+        )
         self._tasks.spawn(self._report_delay(stream, runtime.settings.delay_notice_s))
 
     async def _publish_captions(
-        self, stream: RecognizeStream, room: Room, participant: Participant
+        self, stream: RecognizeStream, room: Room, participant: Participant, number: int
     ) -> None:
         async for event in stream:
-            room.publish(participant, event)
+            room.publish(participant, event, number)
 
     async def _report_delay(self, stream: RecognizeStream, threshold_s: float) -> None:
         """When recognition falls behind (more speech than the machine decodes in real time),
@@ -383,16 +400,52 @@ class Session:
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
         if channel.label != CAPTION_CHANNEL or self._participant is None or self._room is None:
             return
-        participant, room = self._participant, self._room
+        participant, room, resumed_after = self._participant, self._room, self._resumed_after
+
+        def catch_up() -> None:
+            if resumed_after is None:
+                room.replay_history(participant)
+            else:
+                participant.captions.resume(resumed_after)
+
         participant.captions.attach(channel)
         if channel.readyState == "open":
-            room.replay_history(participant)
+            catch_up()
         else:
-            channel.on("open", lambda: room.replay_history(participant))
+            channel.on("open", catch_up)
 
     async def _on_connection_state(self) -> None:
-        if self._pc is not None and self._pc.connectionState == "failed":
+        if self._pc is None:
+            return
+        if self._pc.connectionState == "failed":
             await self._fail_connection("the media connection failed (ICE); join again to retry")
+        elif self._pc.connectionState == "connected" and self._rt is not None:
+            self._tasks.spawn(
+                self._watch_liveness(
+                    InboundActivity(self._pc), self._rt.settings.ice_disconnect_timeout_s
+                )
+            )
+
+    async def _watch_liveness(self, inbound: InboundActivity, timeout_s: float) -> None:
+        """End the session once the peer has sent nothing, not even ICE checks, for
+        `timeout_s`: it has vanished without closing anything."""
+        while True:
+            idle = inbound.idle_s()
+            if self.closed:
+                return  # it ends anyway; its peer went quiet because of that
+            if idle > timeout_s:
+                break
+            await asyncio.sleep(timeout_s - idle + 0.1)
+        log.info("%s: nothing received for %.0f s", self.participant_id, inbound.idle_s())
+        self._send(
+            server_message(
+                "error",
+                code="connection_lost",
+                message=f"nothing arrived from your media connection for {timeout_s:.0f} s; "
+                "join again to continue",
+            )
+        )
+        self._tasks.spawn(self.close("connection_lost"))
 
     async def _require_connection(self, timeout_s: float) -> None:
         """ICE can wait forever for candidates that never come (say, TURN refused the
@@ -419,22 +472,40 @@ class Session:
         await self._end_recognition()
 
     async def close(self, reason: str) -> None:
+        await asyncio.shield(self._begin_close(reason))
+
+    def _begin_close(self, reason: str) -> asyncio.Future[None]:
         if self._closing is None:
             # Shutdown closes sessions from outside: the closing lines still name this one.
             context = logs.context_of(self.participant_id, self._room.id if self._room else None)
             self._closing = asyncio.get_running_loop().create_task(
-                self._close(reason), context=context
+                self._close(reason, self._let_go(reason)), context=context
             )
-        await asyncio.shield(self._closing)
+        return self._closing
 
-    async def _close(self, reason: str) -> None:
-        room, participant = self._room, self._participant
-        if room is not None and participant is not None and self._rt is not None:
-            self._rt.rooms.leave(room, participant, reason)
+    def _hand_over(self) -> None:
+        """A new connection resumes this participant while this one still looks open (the
+        client moved networks before this socket noticed): let go of it at once."""
+        self._begin_close("disconnected")
+
+    def _let_go(self, reason: str) -> float:
+        """Leave the room, or stay resumable when the connection merely dropped; returns
+        how long the last words may take to decode."""
+        room, participant, runtime = self._room, self._participant, self._rt
+        if room is None or participant is None or runtime is None:
+            return LAST_FINAL_TIMEOUT_S
+        window_s = runtime.settings.resume_window_s
+        if reason == "disconnected" and window_s > 0:
+            runtime.rooms.hold(room, participant, window_s)
+            return max(window_s, LAST_FINAL_TIMEOUT_S)  # it is still in the room that long
+        runtime.rooms.leave(room, participant, reason)
+        return LAST_FINAL_TIMEOUT_S
+
+    async def _close(self, reason: str, last_final_timeout_s: float) -> None:
         if self._rt is not None:
-            self._rt.speakers.discard(self.participant_id)
+            self._rt.speakers.discard(self)
             metrics.SPEAKERS.set(len(self._rt.speakers))
-        await self._end_recognition()
+        await self._end_recognition(last_final_timeout_s)
         for sender in self._remote_senders.values():
             if sender.track is not None:
                 sender.track.stop()
@@ -453,7 +524,7 @@ class Session:
         end_received_tracks(pc)
         metrics.PEER_CONNECTIONS.dec()
 
-    async def _end_recognition(self) -> None:
+    async def _end_recognition(self, timeout_s: float = LAST_FINAL_TIMEOUT_S) -> None:
         """Stop reading audio; the speaker's last words still reach the room (or are
         withdrawn), within a time limit."""
         stream, pump, publisher = self._stream, self._pump, self._publisher
@@ -462,8 +533,8 @@ class Session:
             return
         pump.cancel()
         try:
-            await asyncio.wait_for(stream.end_input(), LAST_FINAL_TIMEOUT_S)
-            await asyncio.wait_for(publisher, LAST_FINAL_TIMEOUT_S)
+            await asyncio.wait_for(stream.end_input(), timeout_s)
+            await asyncio.wait_for(publisher, timeout_s)
         except TimeoutError:
             log.warning("%s: last final did not finish in time", self.participant_id)
         await stream.aclose()

@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     ice_connect_timeout_s: float = Field(
         30.0, gt=0.0, description="Give up on a peer whose media has not connected by then."
     )
+    ice_disconnect_timeout_s: float = Field(
+        15.0,
+        gt=0.0,
+        description="End a session whose peer sent nothing (not even 4-6 s ICE checks) this long.",
+    )
     ice_host_addresses: UrlList = Field(
         default_factory=list,
         description="Local addresses offered as host candidates (default: every interface).",
@@ -141,6 +146,11 @@ class Settings(BaseSettings):
     max_room_size: int = Field(8, ge=1, le=100)
     audio_relay: bool = Field(True, description="Send each participant the others' audio.")
     history_size: int = Field(50, ge=0, le=1000, description="Captions replayed to late joiners.")
+    resume_window_s: float = Field(
+        30.0,
+        ge=0.0,
+        description="How long a participant whose WebSocket dropped can resume (0: never).",
+    )
     data_dir: Path = Field(
         Path.home() / ".local" / "share" / "rtc_server",
         description="Where every room's transcript is kept (an SQLite file).",

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import fractions
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtp import is_rtcp
 
 from rtc_server import aiortc_speedups
 
@@ -97,6 +100,56 @@ class SpeechTrack(MediaStreamTrack):
         return frame
 
 
+@dataclass(frozen=True)
+class NetworkFaults:
+    """Loss and jitter on the client's outgoing RTP, as a bad network would cause them.
+
+    Loss comes in bursts (a two-state Gilbert model: `loss` of the packets, `burst` packets
+    per loss on average); `jitter` of the packets are held back up to `max_delay_s`, so
+    later ones overtake them. The server sees real sequence gaps and reordering.
+    """
+
+    loss: float
+    jitter: float = 0.0
+    max_delay_s: float = 0.06
+    burst: float = 3.0
+    seed: int = 1
+
+    def install(self, transport: RTCDtlsTransport) -> dict[str, int]:
+        """Apply to every RTP packet `transport` sends from now on; returns live counts."""
+        send = transport._send_rtp
+        rng = random.Random(self.seed)
+        leave_bad = 1 / self.burst
+        enter_bad = self.loss * leave_bad / (1 - self.loss)
+        counts = {"sent": 0, "dropped": 0, "delayed": 0}
+        state = {"bad": False}
+        held: set[asyncio.Task[None]] = set()
+
+        async def send_later(data: bytes, delay: float) -> None:
+            await asyncio.sleep(delay)
+            with contextlib.suppress(ConnectionError):
+                await send(data)
+
+        async def faulty_send(data: bytes) -> None:
+            if is_rtcp(data):
+                await send(data)
+                return
+            counts["sent"] += 1
+            state["bad"] = rng.random() < (1 - leave_bad if state["bad"] else enter_bad)
+            if state["bad"]:
+                counts["dropped"] += 1
+            elif rng.random() < self.jitter:
+                counts["delayed"] += 1
+                task = asyncio.ensure_future(send_later(data, rng.uniform(0, self.max_delay_s)))
+                held.add(task)
+                task.add_done_callback(held.discard)
+            else:
+                await send(data)
+
+        transport._send_rtp = faulty_send  # type: ignore[method-assign]
+        return counts
+
+
 @dataclass
 class Received:
     message: dict[str, Any]
@@ -114,15 +167,23 @@ class Peer:
     pc: RTCPeerConnection | None = None
     track: SpeechTrack | None = None
     participant_id: str = ""
+    faults: NetworkFaults | None = None  # applied to the audio this peer sends
+    fault_counts: dict[str, int] = field(default_factory=dict)
+    autoping: bool = True  # False: WebSocket pings go unanswered, as from a frozen client
+    resume_token: str = ""
+    last_seq: int = 0  # of the newest caption message received
 
     async def __aenter__(self) -> Peer:
         self._session = aiohttp.ClientSession()
-        self.ws = await self._session.ws_connect(self.ws_url)
         self._changed = asyncio.Event()
-        self._reader = asyncio.ensure_future(self._read())
         self._tasks: list[asyncio.Task[None]] = []
         self._mids: dict[str, str] = {}
+        await self._open_websocket()
         return self
+
+    async def _open_websocket(self) -> None:
+        self.ws = await self._session.ws_connect(self.ws_url, autoping=self.autoping)
+        self._reader = asyncio.ensure_future(self._read())
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
@@ -188,25 +249,61 @@ class Peer:
         language: str = "en",
         caption_language: str | None = None,
         token: str | None = None,
+        resume: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         start = len(self.signals)
-        await self.send(
-            {
-                "v": 1,
-                "type": "join",
-                "room": room,
-                "name": name,
-                "language": language,
-                "caption_language": caption_language,
-                **({} if token is None else {"token": token}),
-            }
-        )
+        message = {
+            "v": 1,
+            "type": "join",
+            "room": room,
+            "name": name,
+            "language": language,
+            "caption_language": caption_language,
+            **({} if token is None else {"token": token}),
+            **({} if resume is None else {"resume": resume}),
+        }
+        await self.send(message)
         joined = await self.wait_for(
             lambda: self.signal("joined", start) or self.signal("error", start), 30
         )
         if joined["type"] == "joined":
             self.participant_id = joined["participant_id"]
+            self.resume_token = joined["resume_token"]
         return joined  # type: ignore[no-any-return]
+
+    # Network faults
+
+    async def cut(self) -> None:
+        """Drop the WebSocket's TCP connection without a close frame, and the peer connection
+        with it, as when a laptop changes networks."""
+        self.ws._conn.transport.abort()  # type: ignore[union-attr]
+        await asyncio.gather(self._reader, return_exceptions=True)
+        if self.pc is not None:
+            await self.pc.close()
+            self.pc = None
+
+    async def reconnect(self, room: str, name: str) -> dict[str, Any]:
+        """A new WebSocket that resumes this participant (call `connect` next)."""
+        await self._open_websocket()
+        return await self.resume(room, name)
+
+    async def resume(self, room: str, name: str) -> dict[str, Any]:
+        """Join as the participant and resume token set on this peer."""
+        resume = {
+            "participant_id": self.participant_id,
+            "token": self.resume_token,
+            "last_seq": self.last_seq,
+        }
+        return await self.join(room, name, resume=resume)
+
+    def vanish_media(self) -> None:
+        """Go silent on the media connection without closing it: its sockets stop, so
+        no media, data or ICE check reaches the server any more."""
+        assert self.pc is not None
+        for transceiver in self.pc.getTransceivers():
+            connection = transceiver.receiver.transport.transport._connection
+            for protocol in connection._protocols:
+                protocol.transport.close()
 
     async def connect(
         self,
@@ -246,6 +343,9 @@ class Peer:
             )
         if isinstance(reply, dict) and reply["type"] == "error":
             raise ConnectionError(f"{reply['code']}: {reply['message']}")
+        if self.faults is not None and self.track is not None:
+            sender = next(s for s in pc.getSenders() if s.track is self.track)
+            self.fault_counts = self.faults.install(sender.transport)
 
     async def _answer_renegotiation(self, sdp: str) -> None:
         assert self.pc is not None
@@ -254,7 +354,9 @@ class Peer:
         await self.send({"v": 1, "type": "answer", "sdp": self.pc.localDescription.sdp})
 
     def _on_caption(self, data: str) -> None:
-        self.captions.append(Received(json.loads(data), time.monotonic()))
+        message = json.loads(data)
+        self.captions.append(Received(message, time.monotonic()))
+        self.last_seq = max(self.last_seq, message["seq"])
         self._notify()
 
     def _on_track(self, track: MediaStreamTrack) -> None:

@@ -32,6 +32,8 @@ def translating_env(openai_server: FakeOpenAI) -> dict[str, str]:
         "RTC_OPENAI_MAX_RETRIES": "2",
         "RTC_TRANSLATION_RETRY_PAUSE_S": "1",
         "RTC_MAX_ROOM_SIZE": "4",
+        # Whoever closes the WebSocket leaves at once; resuming is tested on its own backend.
+        "RTC_RESUME_WINDOW_S": "0",
     }
 
 

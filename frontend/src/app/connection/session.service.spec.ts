@@ -162,6 +162,43 @@ describe('SessionService', () => {
     expect(session.refusal()).toBeNull();
   });
 
+  it('resumes its session after losing signaling, saying which captions it has', async () => {
+    spyOn(Math, 'random').and.returnValue(0);
+    await joinAndOffer();
+    FakeWebSocket.latest.receive(joined({ resume_token: 'tok-1' }));
+    const receive = (seq: number) =>
+      session['onChannelMessage'](JSON.stringify({ v: 1, ...caption({ seq, final: true }) }));
+    receive(6);
+    receive(7);
+
+    FakeWebSocket.latest.drop();
+    await until(() => FakeWebSocket.instances.length === 2, 2000);
+    const second = FakeWebSocket.latest;
+    second.accept();
+    await until(() => second.sentOfType('join').length === 1);
+    expect(second.sentOfType('join')[0]['resume']).toEqual({
+      participant_id: ADA.id,
+      token: 'tok-1',
+      last_seq: 7,
+    });
+
+    // Too late: the server refuses, and the client joins afresh on the same socket.
+    second.receive({ type: 'error', code: 'resume_failed', message: 'expired' });
+    expect(second.sentOfType('join').length).toBe(2);
+    expect(second.sentOfType('join')[1]['resume']).toBeUndefined();
+    expect(session.state()).toBe('reconnecting');
+  });
+
+  it('joins afresh after leaving, even with a resume token', async () => {
+    await joinAndOffer();
+    FakeWebSocket.latest.receive(joined({ resume_token: 'tok-1' }));
+    session.leave();
+    session.join(SETTINGS);
+    FakeWebSocket.latest.accept();
+    await until(() => FakeWebSocket.latest.sentOfType('join').length === 1);
+    expect(FakeWebSocket.latest.sentOfType('join')[0]['resume']).toBeUndefined();
+  });
+
   it('retries later while the speech service is still starting', () => {
     session.join(SETTINGS);
     FakeWebSocket.latest.accept();

@@ -3,6 +3,7 @@ import { CaptionStore } from '../captions/caption-store';
 import { MicrophoneService } from '../media/microphone.service';
 import {
   IceServer,
+  ResumeRequest,
   SignalingMessage,
   TranslationCapability,
   candidateMessage,
@@ -84,6 +85,10 @@ export class SessionService {
   private joined = false;
   private offerSent = false;
   private pendingCandidates: [RTCIceCandidateInit | null, string | null][] = [];
+  /** How to take this participant back after a dropped connection; null: join afresh. */
+  private resumable: Omit<ResumeRequest, 'last_seq'> | null = null;
+  /** The newest caption `seq`; a resumed session continues the same series. */
+  private lastSeq = 0;
 
   constructor() {
     effect(() => {
@@ -104,6 +109,7 @@ export class SessionService {
     this.room.reset();
     this.diagnostics.reset();
     this.failures = 0;
+    this.resumable = null;
     this.state.set('connecting');
     this.connect();
   }
@@ -115,6 +121,7 @@ export class SessionService {
     // Give the server a moment to answer `left` before the socket goes.
     setTimeout(() => socket?.close(), LEAVE_GRACE_MS);
     this.teardown();
+    this.resumable = null;
     this.room.reset();
     this.microphone.stop();
     this.state.set('idle');
@@ -156,20 +163,25 @@ export class SessionService {
       CONNECT_TIMEOUT_MS,
       guard(() => this.connectionLost('Connecting took too long')),
     );
-    const settings = this.settings()!;
     this.socket.opened.then(
-      guard(() =>
-        this.socket?.send(
-          joinMessage({
-            room: settings.room,
-            name: settings.name,
-            language: settings.language,
-            caption_language: settings.captionLanguage,
-            token: settings.token,
-          }),
-        ),
-      ),
+      guard(() => this.sendJoin()),
       guard(() => this.connectionLost('The server cannot be reached')),
+    );
+  }
+
+  /** Resumes the dropped session if there is one, so others see no leave and join. */
+  private sendJoin(): void {
+    const settings = this.settings()!;
+    const resume = this.resumable ? { ...this.resumable, last_seq: this.lastSeq } : undefined;
+    this.socket?.send(
+      joinMessage({
+        room: settings.room,
+        name: settings.name,
+        language: settings.language,
+        caption_language: settings.captionLanguage,
+        token: settings.token,
+        ...(resume && { resume }),
+      }),
     );
   }
 
@@ -186,6 +198,10 @@ export class SessionService {
     switch (message.type) {
       case 'joined':
         this.joined = true;
+        if (!message.resumed) this.lastSeq = 0; // a new session numbers captions afresh
+        this.resumable = message.resume_token
+          ? { participant_id: message.participant_id, token: message.resume_token }
+          : null;
         this.room.selfId.set(message.participant_id);
         this.room.setParticipants(message.participants);
         this.translation.set(message.translation);
@@ -256,6 +272,13 @@ export class SessionService {
       // Back to the join screen, which says plainly what is wrong with the invite link.
       this.leave();
       this.refusal.set(ACCESS_ERRORS[code]);
+    } else if (code === 'resume_failed') {
+      // The old session is gone (expired, or the server restarted): start a new one.
+      this.resumable = null;
+      this.sendJoin();
+    } else if (code === 'connection_lost') {
+      this.resumable = null; // the server ended the session
+      this.connectionLost('The media connection was lost');
     } else if (code === 'not_ready') {
       this.connectionLost('The speech service is still starting');
     } else if (code === 'internal') {
@@ -367,6 +390,7 @@ export class SessionService {
       return;
     }
     const message = parsed.message;
+    this.lastSeq = Math.max(this.lastSeq, message.seq);
     if (message.type === 'speech') {
       if (this.room.applySpeech(message)) {
         this.diagnostics.recordSpeech(message.speaker.id, message.speaking);

@@ -87,6 +87,8 @@ describe('protocol: signaling messages', () => {
         ice_transport_policy: 'all',
         translation: { backend: 'openai', targets: ['*'] },
         participants: [{ id: 'p-1', name: 'Ada', language: 'auto', caption_language: null }],
+        resume_token: 'tok',
+        resumed: true,
       }),
     );
     expect(result).toEqual({
@@ -102,6 +104,8 @@ describe('protocol: signaling messages', () => {
         ice_transport_policy: 'all',
         translation: { backend: 'openai', targets: ['*'] },
         participants: [{ id: 'p-1', name: 'Ada', language: 'auto', caption_language: null }],
+        resume_token: 'tok',
+        resumed: true,
       },
     });
   });

@@ -53,6 +53,15 @@ export interface JoinRequest {
   caption_language: string | null;
   /** The invite link's join token; left out when there is none. */
   token?: string | null;
+  /** Take back the participant whose connection dropped (from its `joined`). */
+  resume?: ResumeRequest;
+}
+
+export interface ResumeRequest {
+  participant_id: string;
+  token: string;
+  /** The last `seq` received on the captions channel; later messages are sent again. */
+  last_seq: number;
 }
 
 export type ClientMessage =
@@ -99,7 +108,7 @@ export function validateJoin(request: JoinRequest): string | null {
 
 // ---- server → client (WebSocket) ----
 
-export type LeaveReason = 'left' | 'disconnected' | 'failed';
+export type LeaveReason = 'left' | 'disconnected' | 'failed' | 'connection_lost';
 
 /** Whose voice arrives on the transceiver with this `mid`. */
 export interface AudioTrackOwner {
@@ -116,6 +125,9 @@ export type SignalingMessage =
       ice_transport_policy: RTCIceTransportPolicy;
       translation: TranslationCapability;
       participants: Participant[];
+      /** Sent back in `join.resume` to take this participant back after a dropped connection. */
+      resume_token: string;
+      resumed: boolean;
     }
   | { type: 'answer'; sdp: string }
   | { type: 'offer'; sdp: string }
@@ -328,6 +340,8 @@ export function parseSignalingMessage(raw: string): ParseResult<SignalingMessage
           ice_transport_policy: policy as RTCIceTransportPolicy,
           translation: translationCapability(f.object('translation')),
           participants: f.list('participants', participant),
+          resume_token: f.nullableString('resume_token') ?? '',
+          resumed: f.boolean('resumed', false),
         };
       }
       case 'answer':
