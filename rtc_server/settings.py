@@ -65,10 +65,10 @@ class Settings(BaseSettings):
     asr_workers: int = Field(1, ge=1, le=16, description="Concurrent Whisper inference jobs.")
     vad_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Silero speech probability.")
     endpoint_silence_ms: int = Field(
-        600, ge=100, le=5000, description="Silence that ends an utterance."
+        500, ge=100, le=5000, description="Silence that ends an utterance."
     )
     partial_interval_ms: int = Field(
-        500, ge=100, le=10000, description="Minimum time between partial captions."
+        1000, ge=100, le=10000, description="Minimum time between partial captions."
     )
     commit_after_s: float = Field(
         5.0, ge=1.0, description="Long speech: commit the stable prefix after this long."

@@ -69,9 +69,9 @@ class SpeechEvent:
 class StreamOptions:
     vad_threshold: float = 0.5
     min_speech_s: float = 0.15
-    endpoint_silence_s: float = 0.6
-    preroll_s: float = 0.5
-    partial_interval_s: float = 0.5
+    endpoint_silence_s: float = 0.5
+    preroll_s: float = 0.8
+    partial_interval_s: float = 1.0
     min_partial_s: float = 0.8  # pre-roll included: about 0.3 s of speech
     commit_after_s: float = 5.0
     max_utterance_s: float = 15.0
