@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT, BackendProcess, free_port
 
 NGINX_CONF = ROOT / "nginx.conf"
 
@@ -214,3 +214,14 @@ def run_nginx(
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait(timeout=5)
+
+
+@contextmanager
+def serve_app(way: str, backend: BackendProcess, app_root: Path) -> Iterator[str]:
+    """The app's base URL, served by the backend itself (`make run`) or by the production
+    nginx in front of it (`nginx`)."""
+    if way == "backend":
+        yield backend.base_url
+        return
+    with run_nginx(f"127.0.0.1:{backend.port}", app_root) as base_url:
+        yield base_url

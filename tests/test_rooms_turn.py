@@ -14,6 +14,7 @@ import pytest
 
 from rtc_server.ice import turn_credentials
 from tests.client import Peer, load_audio, silence
+from tests.conftest import translating_env
 from tests.servers import TESTDATA, BackendProcess, FakeOpenAI, fake_translation, start_backend
 from tests.turn_server import start_turnserver, stop
 
@@ -43,9 +44,7 @@ def relay_backend(coturn: int, openai_server: FakeOpenAI) -> Iterator[BackendPro
         "RTC_TURN_URLS": f"turn:127.0.0.1:{coturn}?transport=udp",
         "RTC_TURN_SECRET": SECRET,
         "RTC_ICE_RELAY_ONLY": "true",
-        "RTC_TRANSLATOR": "openai",
-        "RTC_OPENAI_BASE_URL": openai_server.base_url,
-        "RTC_OPENAI_API_KEY": "test-key",
+        **translating_env(openai_server),
         "RTC_MAX_ROOM_SIZE": "3",
         "RTC_ICE_CONNECT_TIMEOUT_S": "8",
     }

@@ -21,7 +21,7 @@ import av
 import pytest
 
 from tests.conftest import normalized_wer
-from tests.nginx_proxy import run_nginx
+from tests.nginx_proxy import serve_app
 from tests.servers import OUTPUT, BackendProcess, FakeOpenAI, fake_translation, start_backend
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,10 +113,7 @@ def run_browsers(base_url: str, wav: Path, out_dir: Path, room: str) -> dict[str
 @pytest.fixture(params=["backend", "nginx"])
 def entry_url(request: pytest.FixtureRequest, servers: BackendProcess) -> Iterator[str]:
     """The app served by the backend itself (one-command mode) and by the production nginx."""
-    if request.param == "backend":
-        yield servers.base_url
-        return
-    with run_nginx(f"127.0.0.1:{servers.port}", APP_INDEX.parent) as base_url:
+    with serve_app(request.param, servers, APP_INDEX.parent) as base_url:
         yield base_url
 
 

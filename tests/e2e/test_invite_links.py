@@ -22,7 +22,7 @@ import pytest
 from rtc_server.auth import signing_key
 from tests.e2e.test_browser_e2e import APP_INDEX, FRONTEND
 from tests.e2e.test_browser_e2e import pytestmark as browser_test_marks
-from tests.nginx_proxy import run_nginx
+from tests.nginx_proxy import serve_app
 from tests.servers import BackendProcess, start_backend
 
 pytestmark = browser_test_marks
@@ -39,10 +39,7 @@ def token_server() -> Iterator[BackendProcess]:
 
 @pytest.fixture(params=["backend", "nginx"])
 def entry_url(request: pytest.FixtureRequest, token_server: BackendProcess) -> Iterator[str]:
-    if request.param == "backend":
-        yield token_server.base_url
-        return
-    with run_nginx(f"127.0.0.1:{token_server.port}", APP_INDEX.parent) as base_url:
+    with serve_app(request.param, token_server, APP_INDEX.parent) as base_url:
         yield base_url
 
 
