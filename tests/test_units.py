@@ -18,6 +18,7 @@ from rtc_server.asr.text import (
     is_low_confidence,
     normalize_word,
     overlap_length,
+    strip_repeated_start,
 )
 from rtc_server.captions import MAX_MESSAGE_BYTES, CaptionChannel, split_message
 from rtc_server.languages import display_name, from_whisper, normalize_language, to_whisper
@@ -76,6 +77,10 @@ def test_decoding_loops_are_cut_and_real_repetition_kept() -> None:
 def test_chunk_joins_and_agreement() -> None:
     assert overlap_length(["for", "your", "country"], ["country", "and", "more"]) == 1
     assert overlap_length(["a", "b"], ["c"]) == 0
+    assert strip_repeated_start("ask what you can do for", "for your country.") == "your country."
+    assert strip_repeated_start("That is distant.", "Is distant, they said.") == "they said."
+    # The same sentence again is said again, not an overlap.
+    assert strip_repeated_start("It is far.", "It is far.") == "It is far."
     assert agreed_prefix(["and", "so", "my"], ["and", "so", "me", "fellow"]) == 2
 
 

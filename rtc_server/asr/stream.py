@@ -32,8 +32,7 @@ from rtc_server.asr.text import (
     agreed_prefix,
     join_words,
     normalize_word,
-    overlap_length,
-    split_words,
+    strip_repeated_start,
 )
 from rtc_server.asr.vad import WINDOW, StreamingVad
 from rtc_server.tasks import BackgroundTasks
@@ -477,7 +476,7 @@ class RecognizeStream:
             await asyncio.gather(previous, return_exceptions=True)
         text = hypothesis.text if hypothesis else ""
         if text and final.prompt:
-            text = _strip_repeated_start(final.prompt, text)
+            text = strip_repeated_start(final.prompt, text)
         self._last_final_number = final.number
         if text:
             self._context, self._context_end = text, int(final.end * SAMPLE_RATE)
@@ -505,11 +504,3 @@ class RecognizeStream:
 
 async def _ready(hypothesis: Hypothesis) -> Hypothesis:
     return hypothesis
-
-
-def _strip_repeated_start(previous_text: str, text: str) -> str:
-    """Remove words at the start of `text` that only repeat the end of the previous final."""
-    previous = [normalize_word(w) for w in previous_text.split()]
-    words = split_words(text)
-    repeated = overlap_length(previous, [normalize_word(w) for w in words])
-    return join_words(words[repeated:])

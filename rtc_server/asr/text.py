@@ -85,6 +85,18 @@ def overlap_length(previous: Sequence[str], following: Sequence[str], longest: i
     return 0
 
 
+def strip_repeated_start(previous_text: str, text: str) -> str:
+    """Remove the word or two at the start of `text` that only repeat the end of the previous
+    final: the audio both heard (a commit's cut, the pre-roll reaching into the last word).
+    A whole utterance that repeats them was said again, not heard twice, and is kept."""
+    previous = [normalize_word(w) for w in previous_text.split()]
+    words = split_words(text)
+    repeated = overlap_length(previous, [normalize_word(w) for w in words], longest=2)
+    if repeated >= len(words):
+        return text
+    return join_words(words[repeated:])
+
+
 def agreed_prefix(first: Sequence[str], second: Sequence[str]) -> int:
     """Length of the common prefix of two successive hypotheses (LocalAgreement-2)."""
     count = 0
