@@ -32,6 +32,10 @@ class Offline:
     beam_size: int
     by_recording: dict[str, Transcribed]
 
+    @property
+    def scored(self) -> set[str]:
+        return set(self.by_recording)
+
     def wer(self, names: list[str]) -> float:
         """Over these recordings taken together (a name may repeat)."""
         picked = [self.by_recording[name] for name in names]

@@ -121,11 +121,12 @@ def sweep(env: dict[str, str]) -> dict[str, Any]:
     os.environ.update(env)  # the offline yardstick uses the same settings as the servers
     settings = load_settings([])
     pause_ms = settings.endpoint_silence_ms
+    names = [live.recording_name(path, channel) for path, channel, _ in live.SHARED]
     recordings = [
-        (live.recording_name(path, channel), path, channel, reference)
-        for path, channel, reference in live.SHARED
+        (name, path, channel, reference)
+        for name, (path, channel, reference) in zip(names, live.SHARED, strict=True)
+        if reference is not None
     ]
-    names = [name for name, *_ in recordings]
     print("offline faster-whisper on the recordings ...", flush=True)
     yardstick = offline.transcribe(recordings, settings, LANGUAGE)
     points = []
@@ -134,7 +135,10 @@ def sweep(env: dict[str, str]) -> dict[str, Any]:
         options = live.Options(speakers, STAGGER_S, seconds, LANGUAGE, endpoint_pause_ms=pause_ms)
         figures = run_live(options, env)
         figures["offline_wer"] = round(
-            yardstick.wer([names[i % len(names)] for i in range(speakers)]), 4
+            yardstick.wer(
+                [n for i in range(speakers) if (n := names[i % len(names)]) in yardstick.scored]
+            ),
+            4,
         )
         points.append(figures)
     print(f"media path: {MEDIA_STREAMS} streams, recognition off ...", flush=True)
