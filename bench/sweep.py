@@ -151,7 +151,7 @@ def sweep(env: dict[str, str]) -> dict[str, Any]:
         "points": points,
         "media_path": media,
         "offline": {
-            "wer": round(yardstick.wer(names), 4),
+            "wer": round(yardstick.wer([n for n in names if n in yardstick.scored]), 4),
             "real_time_factor": round(yardstick.real_time_factor, 3),
             "beam_size": yardstick.beam_size,
             "texts": {name: t.text for name, t in yardstick.by_recording.items()},
