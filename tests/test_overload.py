@@ -4,8 +4,6 @@ decodes in real time, partials are shed and finals arrive late, never lost; then
 from __future__ import annotations
 
 import asyncio
-import re
-import urllib.request
 import uuid
 from collections.abc import Iterator
 
@@ -16,20 +14,13 @@ import pytest
 from tests.client import Peer, load_audio, silence
 from tests.conftest import normalized_wer
 from tests.servers import TESTDATA, BackendProcess, start_backend
+from tests.test_bad_input import metric
 from tests.test_live_captions import JFK
 
 pytestmark = pytest.mark.slow
 
 OVERLOAD_SPEAKERS = 6
 DELAY_NOTICE_S = 1.5
-
-
-def metric(backend: BackendProcess, name: str) -> float:
-    with urllib.request.urlopen(f"{backend.base_url}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    match = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
-    assert match is not None, f"{name} missing from /metrics"
-    return float(match.group(1))
 
 
 def notices(peer: Peer, code: str) -> list[dict[str, object]]:

@@ -456,24 +456,13 @@ class RecognizeStream:
         spoken_at: float,
     ) -> None:
         try:
-            await self._finish_final(final, decoding, previous, spoken_at)
-        finally:
-            self._finals_pending_since.popleft()  # finals finish strictly in order
-
-    async def _finish_final(
-        self,
-        final: _Final,
-        decoding: Awaitable[Hypothesis | None],
-        previous: asyncio.Task[None] | None,
-        spoken_at: float,
-    ) -> None:
-        try:
             hypothesis = await decoding
         except Exception:
             log.exception("final decode failed; the utterance is withdrawn")
             hypothesis = None
         if previous is not None:
             await asyncio.gather(previous, return_exceptions=True)
+        self._finals_pending_since.popleft()  # decoded, and every earlier final is out
         text = hypothesis.text if hypothesis else ""
         if text and final.prompt:
             text = strip_repeated_start(final.prompt, text)
