@@ -221,9 +221,7 @@ async def create_room(request: web.Request) -> web.Response:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
-        return web.json_response(
-            {"error": f"{where}: {first['msg']}", "code": "bad_request"}, status=400
-        )
+        return json_error(400, "bad_request", f"{where}: {first['msg']}")
     settings = request.app[APP_STATE].settings
     room = body.room or secrets.token_urlsafe(9)
     minted = access.mint(room, body.ttl_s or settings.token_ttl_s, body.label)

@@ -333,10 +333,10 @@ class Session:
         if track.kind != "audio" or self._pump is not None or self.closed:
             return
         assert room is not None and participant is not None and runtime is not None
+        recognized = room.audio.for_recognition(track)
+        room.audio.add_source(self.participant_id, track)
         if not runtime.settings.recognition:
             # The media path alone: received, decoded and resampled, then dropped.
-            recognized = room.audio.for_recognition(track)
-            room.audio.add_source(self.participant_id, track)
             self._pump = self._tasks.spawn(
                 pump_audio(recognized, lambda chunk: None, runtime.settings.max_lag_s)
             )
@@ -347,8 +347,6 @@ class Session:
         participant.streams += 1
         participant.audio_origin_ms = 0  # a resumed speaker's new audio starts a new timeline
         number = participant.streams
-        recognized = room.audio.for_recognition(track)
-        room.audio.add_source(self.participant_id, track)
 
         def hear(chunk: Audio) -> None:
             if not participant.audio_origin_ms:  # caption times count from here
