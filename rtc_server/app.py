@@ -12,7 +12,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from rtc_server import aiortc_speedups, jitter, metrics
+from rtc_server import jitter, metrics, opus_tap
 from rtc_server.asr.model import resolve_model
 from rtc_server.asr.stream import StreamOptions
 from rtc_server.asr.whisper_engine import WhisperEngine
@@ -85,7 +85,7 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
                 translation,
                 settings.max_room_size,
                 settings.history_size,
-                settings.audio_relay,
+                settings.forward_speakers if settings.audio_relay else 0,
                 transcripts,
             ),
         )
@@ -289,7 +289,7 @@ def _log_access_mode(settings: Settings) -> None:
 
 
 def create_app(settings: Settings) -> web.Application:
-    aiortc_speedups.install()
+    opus_tap.check_aiortc()
     jitter.install()
     restrict_host_addresses(settings.ice_host_addresses)
     app = web.Application(client_max_size=64 * 1024)

@@ -74,3 +74,10 @@ TRANSLATION_SECONDS = Histogram(
 TRANSLATION_CHARACTERS = Counter(
     "rtc_translation_characters_total", "Characters translated", ["backend", "direction"]
 )
+FORWARDED_PACKETS = Counter(
+    "rtc_forwarded_packets_total", "Opus packets forwarded from a speaker to a listener"
+)
+FORWARDED_PACKETS_DROPPED = Counter(
+    "rtc_forwarded_packets_dropped_total",
+    "Forwarded packets dropped because a listener's connection did not keep up",
+)

@@ -58,11 +58,6 @@ class Offer(_Message):
     sdp: Annotated[str, StringConstraints(min_length=1)]
 
 
-class Answer(_Message):
-    type: Literal["answer"]
-    sdp: Annotated[str, StringConstraints(min_length=1)]
-
-
 class Candidate(_Message):
     type: Literal["candidate"]
     candidate: str | None = None
@@ -84,7 +79,7 @@ class Ping(_Message):
 
 
 ClientMessage = Annotated[
-    Join | Offer | Answer | Candidate | SetCaptionLanguage | Leave | Ping,
+    Join | Offer | Candidate | SetCaptionLanguage | Leave | Ping,
     Field(discriminator="type"),
 ]
 _client_message: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)

@@ -13,7 +13,7 @@ from typing import Any
 
 from rtc_server import metrics
 from rtc_server.asr.stream import SpeechEvent, SpeechEventType
-from rtc_server.audio_relay import RoomAudio
+from rtc_server.audio_forwarding import RoomAudio
 from rtc_server.captions import CaptionChannel
 from rtc_server.protocol import ParticipantInfo, ProtocolError, Resume, Speaker, server_message
 from rtc_server.tasks import BackgroundTasks
@@ -65,13 +65,13 @@ class Room:
         room_id: str,
         translator: TranslationService,
         history_size: int,
-        relay_audio: bool,
+        audio_slots: int,
         transcripts: TranscriptStore,
         history: Iterable[StoredCaption] = (),
     ) -> None:
         self.id = room_id
         self._transcripts = transcripts
-        self.audio = RoomAudio(relay_audio)
+        self.audio = RoomAudio(audio_slots)
         self.participants: dict[str, Participant] = {}
         self._translator = translator
         self._history: deque[_FinalCaption] = deque(
@@ -261,7 +261,7 @@ class RoomRegistry:
         translator: TranslationService,
         max_size: int,
         history_size: int,
-        relay_audio: bool,
+        audio_slots: int,
         transcripts: TranscriptStore,
     ) -> None:
         self.transcripts = transcripts
@@ -271,7 +271,7 @@ class RoomRegistry:
         self._translator = translator
         self._max_size = max_size
         self._history_size = history_size
-        self._relay_audio = relay_audio
+        self._audio_slots = audio_slots
         self._held: dict[str, asyncio.TimerHandle] = {}  # participant id → its departure
 
     async def join(self, room_id: str, participant: Participant) -> Room:
@@ -305,7 +305,7 @@ class RoomRegistry:
             room_id,
             self._translator,
             self._history_size,
-            self._relay_audio,
+            self._audio_slots,
             self.transcripts,
             history,
         )

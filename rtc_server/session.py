@@ -16,17 +16,16 @@ from dataclasses import dataclass, field
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdatachannel import RTCDataChannel
-from aiortc.rtcrtpsender import RTCRtpSender
-from aiortc.sdp import SessionDescription, candidate_from_sdp
+from aiortc.sdp import MediaDescription, SessionDescription, candidate_from_sdp
 
 from rtc_server import logs, metrics
 from rtc_server.asr.recognizer import Audio, SpeechRecognizer
 from rtc_server.asr.stream import RecognizeStream, StreamOptions
+from rtc_server.audio_forwarding import ForwardedAudio
 from rtc_server.ice import browser_ice_servers, server_rtc_configuration
 from rtc_server.liveness import InboundActivity
 from rtc_server.media import end_received_tracks, pump_audio
 from rtc_server.protocol import (
-    Answer,
     Candidate,
     ClientMessage,
     Join,
@@ -38,7 +37,6 @@ from rtc_server.protocol import (
     server_message,
 )
 from rtc_server.rooms import Participant, Room, RoomRegistry
-from rtc_server.sdp_interop import keep_extension_ids
 from rtc_server.settings import Settings
 from rtc_server.tasks import BackgroundTasks
 from rtc_server.translation.service import TranslationService
@@ -47,7 +45,6 @@ log = logging.getLogger(__name__)
 
 CAPTION_CHANNEL = "captions"
 LAST_FINAL_TIMEOUT_S = 15.0  # how long a leaving speaker's last words may take to decode
-ANSWER_TIMEOUT_S = 15.0
 DELAY_CHECK_S = 0.5
 
 
@@ -82,11 +79,8 @@ class Session:
         self._pump: asyncio.Task[None] | None = None
         self._publisher: asyncio.Task[None] | None = None
         self._tasks = BackgroundTasks()
-        self._remote_senders: dict[str, RTCRtpSender] = {}
-        self._negotiation_needed = False
-        self._extension_ids: dict[str, int] = {}
-        self._negotiating = asyncio.Lock()
-        self._answer_arrived: asyncio.Event | None = None
+        self._slots: list[ForwardedAudio] = []  # others' voices, one per audio transceiver
+        self._slot_mids: list[str] = []
         self._closing: asyncio.Task[None] | None = None
         self._resumed_after: int | None = None  # the client's last caption seq, if resumed
 
@@ -104,8 +98,6 @@ class Session:
                 await self._offer(message)
             case Candidate():
                 await self._candidate(message)
-            case Answer():
-                await self._answer(message)
             case SetCaptionLanguage():
                 room, participant = self._membership()
                 room.set_caption_language(participant, message.language)
@@ -159,6 +151,7 @@ class Session:
                 participants=room.participant_list(),
                 resume_token=participant.resume_token,
                 resumed=message.resume is not None,
+                audio_slots=settings.forward_speakers if settings.audio_relay else 0,
             )
         )
         room.check_translation(participant)
@@ -172,7 +165,7 @@ class Session:
             raise ProtocolError("not_joined", "send join first")
         return self._room, self._participant
 
-    # Negotiation
+    # Negotiation: one offer from the client, one answer; the server never renegotiates.
 
     async def _offer(self, message: Offer) -> None:
         room, _ = self._membership()
@@ -184,15 +177,18 @@ class Session:
             raise ProtocolError("bad_sdp", f"the offer could not be parsed: {error}") from None
         if not message.sdp.startswith("v=0") or not parsed.media:
             raise ProtocolError("bad_sdp", "the offer is not an SDP session with media sections")
-        if not any(media.kind == "audio" for media in parsed.media):
+        audio = [media for media in parsed.media if media.kind == "audio"]
+        if not audio:
             raise ProtocolError("no_audio", "the offer has no audio section")
+        microphones = [media for media in audio if media.direction in ("sendrecv", "sendonly")]
+        if len(microphones) > 1:
+            raise ProtocolError(
+                "bad_sdp",
+                f"the offer sends audio in {len(microphones)} sections; send the microphone "
+                "in one and only receive in the others",
+            )
         assert self._rt is not None
-        self._claim_speaker_slot(parsed)
-        self._extension_ids = {
-            extension.uri: extension.id
-            for media in parsed.media
-            for extension in media.rtp.headerExtensions
-        }
+        self._claim_speaker_slot(bool(microphones))
         pc = RTCPeerConnection(server_rtc_configuration(self._rt.settings, self._turn_user(room)))
         metrics.PEER_CONNECTIONS.inc()
         self._pc = pc
@@ -201,6 +197,7 @@ class Session:
         pc.on("connectionstatechange", self._on_connection_state)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(message.sdp, "offer"))
+            self._fill_slots(pc, audio, room)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as error:
             log.warning("%s: offer refused", self.participant_id, exc_info=True)
@@ -211,20 +208,30 @@ class Session:
             await self._close_peer_connection(pc)
             raise ProtocolError("bad_sdp", f"the offer could not be applied: {error}") from None
         self._send(server_message("answer", sdp=pc.localDescription.sdp))
-        self._announce_audio_tracks()
-        # Others' audio comes after the answer, through a server offer: an answer cannot add
-        # transceivers the client did not offer.
-        room.audio.add_listener(self)
+        if self._slots:
+            room.audio.add_listener(self.participant_id, self._slots, self._announce_audio_tracks)
+        else:
+            self._announce_audio_tracks([])
         self._tasks.spawn(self._require_connection(self._rt.settings.ice_connect_timeout_s))
 
-    def _claim_speaker_slot(self, offer: SessionDescription) -> None:
+    def _fill_slots(self, pc: RTCPeerConnection, audio: list[MediaDescription], room: Room) -> None:
+        """Every audio section the client can receive on carries one relayed voice."""
+        if not room.audio.enabled:
+            return
+        receives = {m.rtp.muxId for m in audio if m.direction in ("sendrecv", "recvonly")}
+        for transceiver in pc.getTransceivers():
+            if transceiver.mid not in receives or len(self._slots) >= room.audio.slots:
+                continue
+            slot = ForwardedAudio()
+            transceiver.sender.replaceTrack(slot)
+            transceiver.direction = "sendrecv"  # the answer narrows it to what the client offered
+            self._slots.append(slot)
+            self._slot_mids.append(transceiver.mid)
+
+    def _claim_speaker_slot(self, sends_audio: bool) -> None:
         """Recognition is the scarce resource: past `max_speakers` microphones the server
         would fall behind everyone, so one more is refused while listening stays open."""
         assert self._rt is not None
-        sends_audio = any(
-            media.kind == "audio" and media.direction in ("sendrecv", "sendonly")
-            for media in offer.media
-        )
         if not sends_audio:
             return
         limit = self._rt.settings.max_speakers
@@ -256,75 +263,15 @@ class Session:
         except Exception as error:
             raise ProtocolError("bad_candidate", f"candidate refused: {error}") from None
 
-    async def _answer(self, message: Answer) -> None:
-        self._membership()
-        pc = self._pc
-        if pc is None or pc.signalingState != "have-local-offer":
-            raise ProtocolError("no_offer", "there is no server offer to answer")
-        try:
-            await pc.setRemoteDescription(RTCSessionDescription(message.sdp, "answer"))
-        except Exception as error:
-            raise ProtocolError("bad_sdp", f"the answer could not be applied: {error}") from None
-        if self._answer_arrived is not None:
-            self._answer_arrived.set()
-
-    async def _renegotiate(self) -> None:
-        """Offer again after tracks were added or removed; one negotiation at a time."""
-        async with self._negotiating:
-            while self._negotiation_needed and self._pc is not None and not self.closed:
-                self._negotiation_needed = False
-                pc = self._pc
-                await pc.setLocalDescription(await pc.createOffer())
-                self._answer_arrived = asyncio.Event()
-                offer = keep_extension_ids(pc.localDescription.sdp, self._extension_ids)
-                self._send(server_message("offer", sdp=offer))
-                try:
-                    await asyncio.wait_for(self._answer_arrived.wait(), ANSWER_TIMEOUT_S)
-                except TimeoutError:
-                    log.warning("%s never answered a renegotiation", self.participant_id)
-                    self._tasks.spawn(self.close("failed"))
-                    return
-                self._announce_audio_tracks()
-
-    def _announce_audio_tracks(self) -> None:
-        """Tell the client whose voice arrives on which transceiver (by mid)."""
-        if self._pc is None:
-            return
-        by_sender = {id(sender): source for source, sender in self._remote_senders.items()}
+    def _announce_audio_tracks(self, speakers: list[str | None]) -> None:
+        """Tell the client whose voice arrives on which transceiver (by mid), whenever the
+        room puts another speaker into one of its slots."""
         tracks = [
-            {"mid": transceiver.mid, "participant_id": by_sender[id(transceiver.sender)]}
-            for transceiver in self._pc.getTransceivers()
-            if transceiver.mid is not None and id(transceiver.sender) in by_sender
+            {"mid": mid, "participant_id": speaker}
+            for mid, speaker in zip(self._slot_mids, speakers, strict=True)
+            if speaker is not None
         ]
         self._send(server_message("audio_tracks", tracks=tracks))
-
-    # Audio from other participants (called by RoomAudio)
-
-    def add_remote_audio(self, source_id: str, track: MediaStreamTrack) -> None:
-        if self._pc is None or self.closed:
-            track.stop()
-            return
-        self._remote_senders[source_id] = self._pc.addTrack(track)
-        self._request_negotiation()
-
-    def remove_remote_audio(self, source_id: str) -> None:
-        sender = self._remote_senders.pop(source_id, None)
-        if sender is None or self._pc is None or self.closed:
-            return
-        if sender.track is not None:
-            sender.track.stop()
-        sender.replaceTrack(None)
-        for transceiver in self._pc.getTransceivers():
-            if transceiver.sender is sender:
-                receives = transceiver.currentDirection in ("sendrecv", "recvonly")
-                transceiver.direction = "recvonly" if receives else "inactive"
-        self._request_negotiation()
-
-    def _request_negotiation(self) -> None:
-        self._negotiation_needed = True
-        pc = self._pc
-        if pc is not None and pc.localDescription is not None and pc.signalingState == "stable":
-            self._tasks.spawn(self._renegotiate())
 
     # Peer connection events
 
@@ -333,12 +280,18 @@ class Session:
         if track.kind != "audio" or self._pump is not None or self.closed:
             return
         assert room is not None and participant is not None and runtime is not None
-        recognized = room.audio.for_recognition(track)
-        room.audio.add_source(self.participant_id, track)
+        assert self._pc is not None
+        receiver = next(r for r in self._pc.getReceivers() if r.track is track)
+        room.audio.add_speaker(self.participant_id, receiver)
+        speaker_id = self.participant_id
         if not runtime.settings.recognition:
-            # The media path alone: received, decoded and resampled, then dropped.
+            # The media path alone: received, decoded and resampled, then only measured.
             self._pump = self._tasks.spawn(
-                pump_audio(recognized, lambda chunk: None, runtime.settings.max_lag_s)
+                pump_audio(
+                    track,
+                    lambda chunk: room.audio.hear(speaker_id, chunk),
+                    runtime.settings.max_lag_s,
+                )
             )
             return
         language = None if participant.language == "auto" else participant.language
@@ -351,9 +304,10 @@ class Session:
         def hear(chunk: Audio) -> None:
             if not participant.audio_origin_ms:  # caption times count from here
                 participant.audio_origin_ms = round(time.time() * 1000)
+            room.audio.hear(speaker_id, chunk)
             stream.push_audio(chunk)
 
-        self._pump = self._tasks.spawn(pump_audio(recognized, hear, runtime.settings.max_lag_s))
+        self._pump = self._tasks.spawn(pump_audio(track, hear, runtime.settings.max_lag_s))
         self._publisher = self._tasks.spawn(
             self._publish_captions(stream, room, participant, number)
         )
@@ -504,12 +458,8 @@ class Session:
             self._rt.speakers.discard(self)
             metrics.SPEAKERS.set(len(self._rt.speakers))
         await self._end_recognition(last_final_timeout_s)
-        for sender in self._remote_senders.values():
-            if sender.track is not None:
-                sender.track.stop()
-        self._remote_senders.clear()
-        if self._answer_arrived is not None:
-            self._answer_arrived.set()
+        for slot in self._slots:
+            slot.stop()
         await self._tasks.cancel_all()
         if self._pc is not None:
             await self._close_peer_connection(self._pc)

@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     # Rooms
     max_room_size: int = Field(8, ge=1, le=100)
     audio_relay: bool = Field(True, description="Send each participant the others' audio.")
+    forward_speakers: int = Field(
+        3, ge=1, le=16, description="Voices relayed to each participant: the latest speakers."
+    )
     history_size: int = Field(50, ge=0, le=1000, description="Captions replayed to late joiners.")
     resume_window_s: float = Field(
         30.0,

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import fractions
 import json
+import math
 import random
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aiortc.rtp
 import av
 import numpy as np
 from aiortc import (
@@ -27,9 +29,16 @@ from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtp import is_rtcp
 
-from rtc_server import aiortc_speedups
 
-aiortc_speedups.install()  # test peers send audio too; they should not crowd out the server
+def _audio_level_dbov(frame: av.AudioFrame) -> int:
+    """aiortc's RFC 6465 level of an outgoing frame (its every value of the first plane),
+    vectorized: aiortc's pure-Python loop made test peers crowd out the server they test."""
+    samples = np.frombuffer(memoryview(frame.planes[0]), dtype=np.int16).astype(np.float64)
+    rms = math.sqrt(float(np.dot(samples, samples)) / (frame.samples * 32767 * 32767))
+    return round(min(max(20 * math.log10(rms), -127), 0)) if rms > 0 else -127
+
+
+aiortc.rtp.compute_audio_level_dbov = _audio_level_dbov
 
 RATE = 48_000
 FRAME = 960  # 20 ms
@@ -172,6 +181,7 @@ class Peer:
     autoping: bool = True  # False: WebSocket pings go unanswered, as from a frozen client
     resume_token: str = ""
     last_seq: int = 0  # of the newest caption message received
+    audio_slots: int = 1  # audio m-sections to offer, as `joined` says
 
     async def __aenter__(self) -> Peer:
         self._session = aiohttp.ClientSession()
@@ -207,11 +217,9 @@ class Peer:
             if message.type is aiohttp.WSMsgType.TEXT:
                 data = json.loads(message.data)
                 self.signals.append(Received(data, time.monotonic()))
-                # Applied here, in arrival order: a server offer may follow its answer at once.
+                # Applied here, in arrival order.
                 if data["type"] == "answer" and self.pc is not None:
                     await self.pc.setRemoteDescription(RTCSessionDescription(data["sdp"], "answer"))
-                elif data["type"] == "offer" and self.pc is not None:
-                    await self._answer_renegotiation(data["sdp"])
                 elif data["type"] == "audio_tracks":
                     self._mids = {t["mid"]: t["participant_id"] for t in data["tracks"]}
                 self._notify()
@@ -269,6 +277,7 @@ class Peer:
         if joined["type"] == "joined":
             self.participant_id = joined["participant_id"]
             self.resume_token = joined["resume_token"]
+            self.audio_slots = joined["audio_slots"]
         return joined  # type: ignore[no-any-return]
 
     # Network faults
@@ -311,8 +320,10 @@ class Peer:
         ice_servers: list[dict[str, Any]] | None = None,
         relay_only: bool = False,
         timeout: float = 20,
+        rewrite_offer: Callable[[str], str] = lambda sdp: sdp,
     ) -> None:
-        """Offer audio (or receive-only when None) and a captions channel; wait until open."""
+        """Offer audio (or receive-only when None) and a captions channel; wait until open.
+        `rewrite_offer` edits the offer's SDP first, as another browser would have written it."""
         servers = [
             RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
             for s in ice_servers or []
@@ -324,14 +335,15 @@ class Peer:
         if audio is not None:
             self.track = SpeechTrack(audio)
             pc.addTrack(self.track)
-        else:
+        for _ in range(max(1, self.audio_slots) - (audio is not None)):
             pc.addTransceiver("audio", direction="recvonly")
         channel = pc.createDataChannel("captions")
         opened = asyncio.Event()
         channel.on("open", opened.set)
         channel.on("message", self._on_caption)
         pc.on("track", self._on_track)
-        await pc.setLocalDescription(await pc.createOffer())
+        offer = rewrite_offer((await pc.createOffer()).sdp)
+        await pc.setLocalDescription(RTCSessionDescription(offer, "offer"))
         start = len(self.signals)
         await self.send({"v": 1, "type": "offer", "sdp": pc.localDescription.sdp})
         reply = await self.wait_for(
@@ -347,11 +359,12 @@ class Peer:
             sender = next(s for s in pc.getSenders() if s.track is self.track)
             self.fault_counts = self.faults.install(sender.transport)
 
-    async def _answer_renegotiation(self, sdp: str) -> None:
+    def new_ssrc(self) -> None:
+        """Send the microphone under a new SSRC from now on, as a client restarting its
+        sender may (aiortc internals, touched only here)."""
         assert self.pc is not None
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
-        await self.send({"v": 1, "type": "answer", "sdp": self.pc.localDescription.sdp})
+        sender = next(s for s in self.pc.getSenders() if s.track is self.track)
+        sender._ssrc = random.getrandbits(32)
 
     def _on_caption(self, data: str) -> None:
         message = json.loads(data)

@@ -51,7 +51,7 @@ TRANSPORT_LIMIT = 1024 * 1024
 REPLY_TIMEOUT_S = 20.0
 CLIENT_TYPES = ("join", "offer", "answer", "candidate", "set_caption_language", "leave", "ping")
 # Messages the server may send at any time, not in answer to the last message.
-UNSOLICITED = {"participants", "participant_joined", "participant_left", "notice", "offer"}
+UNSOLICITED = {"participants", "participant_joined", "participant_left", "notice"}
 SUCCESS = {
     "join": "joined",
     "offer": "answer",

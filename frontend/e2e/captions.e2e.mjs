@@ -9,8 +9,7 @@
 
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import chromiumFlags from '../chromium-flags.cjs';
+import { launchWithMicrophone, openApp, report } from './browsers.mjs';
 
 const BASE_URL = required('BASE_URL');
 const FAKE_MIC_WAV = path.resolve(required('FAKE_MIC_WAV'));
@@ -19,16 +18,7 @@ const ROOM = process.env.ROOM || `e2e-${Date.now()}`;
 const LISTENER_CAPTION_LANGUAGE = process.env.LISTENER_CAPTION_LANGUAGE || 'de';
 const SPEAKER_LANGUAGE = process.env.SPEAKER_LANGUAGE || 'en';
 const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_S || 60) * 1000;
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-const { HEADLESS_FLAGS } = chromiumFlags;
-
-const MEDIA_FLAGS = [
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
 /** Once everything looks done, it must stay unchanged this long (no late finals). */
 const SETTLE_MS = 2500;
 
@@ -64,24 +54,9 @@ function wavSeconds(file) {
   fail(`${file} has no audio data`);
 }
 
-async function launch(extraFlags) {
-  // The browser is the system Chromium; Playwright never downloads one.
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [...HEADLESS_FLAGS, ...MEDIA_FLAGS, ...extraFlags],
-  });
-}
-
 async function openPage(browser, role, consoleErrors) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(`${role}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => consoleErrors.push(`${role}: ${error.message}`));
-  await page.goto(`${BASE_URL}/?room=${encodeURIComponent(ROOM)}`);
-  return page;
+  return openApp(context, `${BASE_URL}/?room=${encodeURIComponent(ROOM)}`, role, consoleErrors);
 }
 
 async function join(page, { name, language, captionLanguage, listenOnly }) {
@@ -137,9 +112,9 @@ const browsers = [];
 let result;
 let timedOut = false;
 try {
-  const listenerBrowser = await launch([]);
+  const listenerBrowser = await launchWithMicrophone(null);
   browsers.push(listenerBrowser);
-  const speakerBrowser = await launch([`--use-file-for-fake-audio-capture=${FAKE_MIC_WAV}%noloop`]);
+  const speakerBrowser = await launchWithMicrophone(`${FAKE_MIC_WAV}%noloop`);
   browsers.push(speakerBrowser);
   const listener = await openPage(listenerBrowser, 'listener', consoleErrors);
   const speaker = await openPage(speakerBrowser, 'speaker', consoleErrors);
@@ -222,8 +197,4 @@ try {
   await Promise.all(browsers.map((browser) => browser.close().catch(() => undefined)));
 }
 
-console.log(JSON.stringify(result));
-if (result.error) {
-  console.error(`captions e2e FAILED: ${result.error}`);
-  process.exit(1);
-}
+report('captions e2e', result);

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import numpy as np
 import pytest
 
 from tests.conftest import normalized_wer
@@ -27,7 +28,6 @@ from tests.servers import OUTPUT, BackendProcess, FakeOpenAI, fake_translation, 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
 APP_INDEX = FRONTEND / "dist" / "captions" / "browser" / "index.html"
-E2E_SCRIPT = FRONTEND / "e2e" / "captions.e2e.mjs"
 JFK = ROOT.parent / "shared" / "testdata" / "jfk.flac"
 REFERENCE = (
     "And so my fellow Americans, ask not what your country can do for you, "
@@ -49,17 +49,27 @@ pytestmark = [
 ]
 
 
-def write_fake_microphone(source: Path, target: Path) -> None:
-    """Source audio as 48 kHz mono 16-bit WAV with silence before and after."""
+def write_fake_microphone(
+    source: Path, target: Path, padding_s: float = PADDING_S, channel: int | None = None
+) -> None:
+    """Source audio (one `channel` of it, or all mixed) as 48 kHz mono 16-bit WAV with
+    `padding_s` of silence before and after."""
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
     pcm = bytearray()
     with av.open(str(source)) as container:
         for frame in container.decode(audio=0):
+            if channel is not None:  # packed samples: every other value is one channel
+                samples = np.ascontiguousarray(
+                    frame.to_ndarray()[:, channel :: len(frame.layout.channels)]
+                )
+                rate = frame.sample_rate
+                frame = av.AudioFrame.from_ndarray(samples, format=frame.format.name, layout="mono")
+                frame.sample_rate = rate
             for out in resampler.resample(frame):
                 pcm += out.to_ndarray().tobytes()
     for out in resampler.resample(None):
         pcm += out.to_ndarray().tobytes()
-    silence = bytes(int(SAMPLE_RATE * PADDING_S) * 2)
+    silence = bytes(int(SAMPLE_RATE * padding_s) * 2)
     with wave.open(str(target), "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)
@@ -82,32 +92,37 @@ def servers() -> Iterator[BackendProcess]:
         yield backend
 
 
-def run_browsers(base_url: str, wav: Path, out_dir: Path, room: str) -> dict[str, Any]:
+def run_browser_script(script: str, env: dict[str, str], timeout_s: float) -> dict[str, Any]:
+    """Run one of `frontend/e2e/*.e2e.mjs`; its last line on stdout is its JSON result."""
     node = shutil.which("node")
-    assert node, "Node.js is required for the browser test"
+    assert node, "Node.js is required for the browser tests"
     assert (FRONTEND / "node_modules" / "playwright-core").is_dir(), (
         "frontend dependencies missing: run `make frontend-install`"
     )
     completed = subprocess.run(
-        [node, str(E2E_SCRIPT)],
+        [node, str(FRONTEND / "e2e" / script)],
         cwd=FRONTEND,
-        env={
-            **os.environ,
-            "BASE_URL": base_url,
-            "FAKE_MIC_WAV": str(wav),
-            "OUT_DIR": str(out_dir),
-            "ROOM": room,
-            "LISTENER_CAPTION_LANGUAGE": LISTENER_LANGUAGE,
-        },
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=timeout_s,
     )
     lines = completed.stdout.strip().splitlines()
     assert completed.returncode == 0 and lines, (
-        f"browser script failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}"
+        f"{script} failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}"
     )
     return dict(json.loads(lines[-1]))
+
+
+def run_browsers(base_url: str, wav: Path, out_dir: Path, room: str) -> dict[str, Any]:
+    env = {
+        "BASE_URL": base_url,
+        "FAKE_MIC_WAV": str(wav),
+        "OUT_DIR": str(out_dir),
+        "ROOM": room,
+        "LISTENER_CAPTION_LANGUAGE": LISTENER_LANGUAGE,
+    }
+    return run_browser_script("captions.e2e.mjs", env, timeout_s=240)
 
 
 @pytest.fixture(params=["backend", "nginx"])

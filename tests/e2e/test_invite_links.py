@@ -8,9 +8,6 @@ used. The browser is driven by `frontend/e2e/invite.e2e.mjs`.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,7 +17,7 @@ import jwt
 import pytest
 
 from rtc_server.auth import signing_key
-from tests.e2e.test_browser_e2e import APP_INDEX, FRONTEND
+from tests.e2e.test_browser_e2e import APP_INDEX, run_browser_script
 from tests.e2e.test_browser_e2e import pytestmark as browser_test_marks
 from tests.nginx_proxy import serve_app
 from tests.servers import BackendProcess, start_backend
@@ -57,8 +54,6 @@ def create_room(base_url: str) -> dict[str, str]:
 def test_the_web_app_joins_with_an_invite_link_and_explains_missing_or_expired_ones(
     entry_url: str, token_server: BackendProcess
 ) -> None:
-    node = shutil.which("node")
-    assert node, "Node.js is required for the browser test"
     created = create_room(entry_url)
     invite = created["invite_url"]
     assert urlsplit(invite).netloc == urlsplit(entry_url).netloc  # the address used, via nginx too
@@ -68,23 +63,13 @@ def test_the_web_app_joins_with_an_invite_link_and_explains_missing_or_expired_o
         signing_key(ADMIN_SECRET),
         algorithm="HS256",
     )
-    completed = subprocess.run(
-        [node, str(FRONTEND / "e2e" / "invite.e2e.mjs")],
-        cwd=FRONTEND,
-        env={
-            **os.environ,
-            "BASE_URL": entry_url,
-            "ROOM": ROOM,
-            "INVITE_URL": invite,
-            "EXPIRED_URL": f"{entry_url}/?room={ROOM}#token={expired}",
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    lines = completed.stdout.strip().splitlines()
-    assert completed.returncode == 0 and lines, f"{completed.stdout}\n{completed.stderr}"
-    result = json.loads(lines[-1])
+    env = {
+        "BASE_URL": entry_url,
+        "ROOM": ROOM,
+        "INVITE_URL": invite,
+        "EXPIRED_URL": f"{entry_url}/?room={ROOM}#token={expired}",
+    }
+    result = run_browser_script("invite.e2e.mjs", env, timeout_s=120)
     assert "This room needs an invite link" in result["withoutToken"]
     assert "This invite link has expired" in result["expired"]
     assert urlsplit(result["joinedAddress"]).fragment == f"token={created['token']}"

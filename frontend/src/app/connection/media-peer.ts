@@ -5,6 +5,8 @@ export interface MediaPeerOptions {
   iceTransportPolicy: RTCIceTransportPolicy;
   /** The microphone to send, or null to only listen (recvonly). */
   microphone: MediaStreamTrack | null;
+  /** Audio m-sections to offer: how many people the server may relay to us at once. */
+  audioSlots: number;
 }
 
 export interface MediaPeerHandlers {
@@ -39,6 +41,10 @@ export class MediaPeer {
         })
       : this.pc.addTransceiver('audio', { direction: 'recvonly' });
     this.sender = options.microphone ? transceiver.sender : null;
+    // The server never renegotiates: every slot it may fill with a voice is offered now.
+    for (let slot = 1; slot < options.audioSlots; slot++) {
+      this.pc.addTransceiver('audio', { direction: 'recvonly' });
+    }
     this.channel = this.pc.createDataChannel('captions', { ordered: true });
 
     this.channel.addEventListener('open', () => handlers.channelOpen());
@@ -69,30 +75,11 @@ export class MediaPeer {
     return this.enqueue(() => this.pc.setRemoteDescription({ type: 'answer', sdp }));
   }
 
-  /** Renegotiation started by the server; resolves to our answer. */
-  answerOffer(sdp: string): Promise<string> {
-    return this.enqueue(async () => {
-      await this.pc.setRemoteDescription({ type: 'offer', sdp });
-      await this.pc.setLocalDescription(await this.pc.createAnswer());
-      return this.pc.localDescription!.sdp;
-    });
-  }
-
   /** Swaps the microphone (another device) without renegotiating. */
   async replaceMicrophone(track: MediaStreamTrack | null): Promise<void> {
     if (this.sender && track && this.sender.track !== track) {
       await this.sender.replaceTrack(track);
     }
-  }
-
-  /** Ids of the incoming tracks the server still sends after the last negotiation. */
-  receivingTrackIds(): Set<string> {
-    return new Set(
-      this.pc
-        .getTransceivers()
-        .filter((t) => t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv')
-        .map((t) => t.receiver.track.id),
-    );
   }
 
   getStats(): Promise<RTCStatsReport> {

@@ -76,23 +76,14 @@ describe('SessionService', () => {
     expect(TestBed.inject(RoomStore).participants()).toEqual([ADA]);
   });
 
-  it('answers the server’s renegotiation offer', async () => {
-    const offer = await joinAndOffer();
-    const server = new RTCPeerConnection();
-    peers.push(server);
-    await server.setRemoteDescription({ type: 'offer', sdp: offer });
-    await server.setLocalDescription(await server.createAnswer());
-    FakeWebSocket.latest.receive({ type: 'answer', sdp: server.localDescription!.sdp });
-
-    const track = new AudioContext().createMediaStreamDestination().stream.getAudioTracks()[0];
-    server.addTrack(track);
-    await server.setLocalDescription(await server.createOffer());
-    FakeWebSocket.latest.receive({ type: 'offer', sdp: server.localDescription!.sdp });
-
-    await until(() => FakeWebSocket.latest.sentOfType('answer').length === 1);
-    const answer = FakeWebSocket.latest.sentOfType('answer')[0]['sdp'] as string;
-    await server.setRemoteDescription({ type: 'answer', sdp: answer });
-    expect(server.signalingState).toBe('stable');
+  it('offers one audio m-section per slot the server fills, and nothing to renegotiate', async () => {
+    session.join(SETTINGS);
+    FakeWebSocket.latest.accept();
+    FakeWebSocket.latest.receive(joined({ audio_slots: 3 }));
+    await until(() => FakeWebSocket.latest.sentOfType('offer').length === 1);
+    const sdp = FakeWebSocket.latest.sentOfType('offer')[0]['sdp'] as string;
+    expect(sdp.match(/^m=audio /gm)?.length).toBe(3);
+    expect(sdp.match(/^a=recvonly/gm)?.length).toBe(3);
   });
 
   it('fails without retrying when the room is full', () => {

@@ -205,27 +205,13 @@ export class SessionService {
         this.room.selfId.set(message.participant_id);
         this.room.setParticipants(message.participants);
         this.translation.set(message.translation);
-        void this.startPeer(message.ice_servers, message.ice_transport_policy);
+        void this.startPeer(message.ice_servers, message.ice_transport_policy, message.audio_slots);
         break;
       case 'answer':
         this.peer
           ?.acceptAnswer(message.sdp)
           .catch(this.guard()(() => this.connectionLost('The server’s answer was not usable')));
         break;
-      case 'offer': {
-        const guard = this.guard();
-        this.peer?.answerOffer(message.sdp).then(
-          guard((sdp: string) => {
-            this.socket?.send({ type: 'answer', sdp });
-            if (this.peer) this.room.keepAudio(this.peer.receivingTrackIds());
-          }),
-          guard((error: unknown) => {
-            console.warn('Could not answer the server’s offer:', error);
-            this.connectionLost('Renegotiation failed');
-          }),
-        );
-        break;
-      }
       case 'participants':
         this.room.setParticipants(message.participants);
         break;
@@ -293,7 +279,11 @@ export class SessionService {
     }
   }
 
-  private async startPeer(iceServers: IceServer[], policy: RTCIceTransportPolicy): Promise<void> {
+  private async startPeer(
+    iceServers: IceServer[],
+    policy: RTCIceTransportPolicy,
+    audioSlots: number,
+  ): Promise<void> {
     const guard = this.guard();
     const generation = this.generation;
     const settings = this.settings()!;
@@ -313,6 +303,7 @@ export class SessionService {
         iceServers,
         iceTransportPolicy: settings.forceRelay ? 'relay' : policy,
         microphone: settings.listenOnly ? null : this.microphone.track(),
+        audioSlots,
       },
       {
         candidate: guard((candidate: RTCIceCandidateInit | null, mid: string | null) =>

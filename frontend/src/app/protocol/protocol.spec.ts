@@ -89,6 +89,7 @@ describe('protocol: signaling messages', () => {
         participants: [{ id: 'p-1', name: 'Ada', language: 'auto', caption_language: null }],
         resume_token: 'tok',
         resumed: true,
+        audio_slots: 3,
       }),
     );
     expect(result).toEqual({
@@ -106,15 +107,12 @@ describe('protocol: signaling messages', () => {
         participants: [{ id: 'p-1', name: 'Ada', language: 'auto', caption_language: null }],
         resume_token: 'tok',
         resumed: true,
+        audio_slots: 3,
       },
     });
   });
 
-  it('parses offer, answer, notice, error, left and pong', () => {
-    expect(parseSignalingMessage(json({ type: 'offer', sdp: 'v=0' }))).toEqual({
-      ok: true,
-      message: { type: 'offer', sdp: 'v=0' },
-    });
+  it('parses answer, notice, error, left and pong', () => {
     expect(parseSignalingMessage(json({ type: 'answer', sdp: 'v=0' }))).toEqual({
       ok: true,
       message: { type: 'answer', sdp: 'v=0' },
@@ -171,7 +169,8 @@ describe('protocol: signaling messages', () => {
     expect(reason('[1]')).toContain('not an object');
     expect(reason(JSON.stringify({ v: 2, type: 'pong' }))).toContain('.v');
     expect(reason(json({ type: 'mystery' }))).toContain('mystery');
-    expect(reason(json({ type: 'offer' }))).toContain('message.sdp');
+    expect(reason(json({ type: 'answer' }))).toContain('message.sdp');
+    expect(reason(json({ type: 'offer', sdp: 'v=0' }))).toContain('offer');
     expect(reason(json({ type: 'participants', participants: [{ id: 'p' }] }))).toContain(
       'participants[0].name',
     );

@@ -67,7 +67,6 @@ export interface ResumeRequest {
 export type ClientMessage =
   | ({ type: 'join' } & JoinRequest)
   | { type: 'offer'; sdp: string }
-  | { type: 'answer'; sdp: string }
   | { type: 'candidate'; candidate: string; sdp_mid: string | null; sdp_mline_index: number | null }
   | { type: 'set_caption_language'; language: string | null }
   | { type: 'leave' }
@@ -128,9 +127,10 @@ export type SignalingMessage =
       /** Sent back in `join.resume` to take this participant back after a dropped connection. */
       resume_token: string;
       resumed: boolean;
+      /** Audio m-sections to offer: the most voices the server relays at once (0: none). */
+      audio_slots: number;
     }
   | { type: 'answer'; sdp: string }
-  | { type: 'offer'; sdp: string }
   | { type: 'participants'; participants: Participant[] }
   | { type: 'participant_joined'; participant: Participant }
   | { type: 'participant_left'; participant: Participant; reason: LeaveReason }
@@ -342,10 +342,10 @@ export function parseSignalingMessage(raw: string): ParseResult<SignalingMessage
           participants: f.list('participants', participant),
           resume_token: f.nullableString('resume_token') ?? '',
           resumed: f.boolean('resumed', false),
+          audio_slots: f.integer('audio_slots', 1),
         };
       }
       case 'answer':
-      case 'offer':
         return { type, sdp: f.string('sdp') };
       case 'participants':
         return { type, participants: f.list('participants', participant) };

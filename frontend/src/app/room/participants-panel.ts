@@ -85,28 +85,6 @@ import { RoomStore } from './room-store';
         </li>
       }
     </ul>
-    @if (room.unmatchedAudio().length > 0) {
-      <h3 class="mt-4 mb-1 text-xs font-semibold text-slate-500 dark:text-slate-400">
-        Other room audio
-      </h3>
-      <ul class="flex flex-col gap-1">
-        @for (audio of room.unmatchedAudio(); track audio.trackId; let i = $index) {
-          @let muted = room.mutedAudio().has(room.audioKey(audio));
-          <li class="flex items-center justify-between rounded-xl px-2 py-1 text-sm">
-            Audio {{ i + 1 }}
-            <button
-              type="button"
-              class="btn-ghost p-1.5"
-              [attr.aria-pressed]="muted"
-              [attr.aria-label]="(muted ? 'Unmute' : 'Mute') + ' audio ' + (i + 1)"
-              (click)="room.toggleAudioMute(room.audioKey(audio))"
-            >
-              <app-icon [name]="muted ? 'volume-off' : 'volume'" [size]="16" />
-            </button>
-          </li>
-        }
-      </ul>
-    }
   `,
 })
 export class ParticipantsPanel {

@@ -42,11 +42,23 @@ describe('RoomStore', () => {
   it('gives each incoming track its own playback stream, owned as the server says', () => {
     const track = fakeTrack();
     room.addAudio(track, '2', null);
-    expect(room.unmatchedAudio().length).toBe(1);
+    expect(room.audioOf(BOB.id)).toBeUndefined();
     room.setAudioOwners([{ mid: '2', participant_id: BOB.id }]);
     const audio = room.audioOf(BOB.id)!;
     expect(audio.stream.getTracks()).toEqual([track]);
-    expect(room.unmatchedAudio()).toEqual([]);
+  });
+
+  it('follows a speaker from slot to slot, keeping a per-person mute', () => {
+    room.addAudio(fakeTrack(), '0', null);
+    room.addAudio(fakeTrack(), '1', null);
+    room.setAudioOwners([{ mid: '0', participant_id: BOB.id }]);
+    room.toggleAudioMute(BOB.id);
+    room.setAudioOwners([{ mid: '1', participant_id: BOB.id }]);
+    const bob = room.audioOf(BOB.id)!;
+    expect(bob.mid).toBe('1');
+    expect(room.mutedAudio().has(room.audioKey(bob))).toBeTrue();
+    const idle = room.remoteAudio().find((a) => a.mid === '0')!;
+    expect(room.mutedAudio().has(room.audioKey(idle))).toBeFalse();
   });
 
   it('mutes a participant by id, and unknown audio by track', () => {
@@ -59,14 +71,6 @@ describe('RoomStore', () => {
     expect([...room.mutedAudio()].sort()).toEqual([BOB.id, unknown.id].sort());
     room.toggleAudioMute(BOB.id);
     expect([...room.mutedAudio()]).toEqual([unknown.id]);
-  });
-
-  it('drops tracks the server no longer sends', () => {
-    const kept = fakeTrack();
-    room.addAudio(kept, '1', null);
-    room.addAudio(fakeTrack(), '2', null);
-    room.keepAudio(new Set([kept.id]));
-    expect(room.remoteAudio().map((a) => a.trackId)).toEqual([kept.id]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { Injectable, computed, signal } from '@angular/core';
 import { AudioTrackOwner, Participant, SpeechMessage } from '../protocol/protocol';
 
-/** An incoming audio track: another participant's voice, relayed by the server. */
+/** An incoming audio track: one slot the server fills with another participant's voice. */
 export interface RemoteAudio {
   trackId: string;
   /** The transceiver it arrives on; the server says whose it is (`audio_tracks`). */
@@ -16,7 +16,7 @@ export class RoomStore {
   readonly selfId = signal<string | null>(null);
   readonly participants = signal<Participant[]>([]);
   readonly remoteAudio = signal<RemoteAudio[]>([]);
-  /** Transceiver mid → participant id, from the server's `audio_tracks`. */
+  /** Transceiver mid → participant id, from the server's latest `audio_tracks`. */
   private readonly audioOwners = signal<ReadonlyMap<string, string>>(new Map());
   /** Audio the user muted locally, by `audioKey` (kept across reconnections). */
   readonly mutedAudio = signal<ReadonlySet<string>>(new Set());
@@ -28,11 +28,6 @@ export class RoomStore {
   private readonly speechSeq = new Map<string, number>();
 
   readonly others = computed(() => this.participants().filter((p) => p.id !== this.selfId()));
-  /** Audio tracks that could not be matched to a participant. */
-  readonly unmatchedAudio = computed(() => {
-    const ids = new Set(this.participants().map((p) => p.id));
-    return this.remoteAudio().filter((a) => !ids.has(this.ownerOf(a) ?? ''));
-  });
 
   setParticipants(participants: Participant[]): void {
     this.participants.set(participants);
@@ -79,11 +74,6 @@ export class RoomStore {
     source?.addEventListener('removetrack', (e) => {
       if (e.track === track) drop();
     });
-  }
-
-  /** Keeps only the tracks the server still sends (after a renegotiation). */
-  keepAudio(trackIds: ReadonlySet<string>): void {
-    this.remoteAudio.update((list) => list.filter((a) => trackIds.has(a.trackId)));
   }
 
   removeAudio(trackId: string): void {

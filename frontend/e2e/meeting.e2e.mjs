@@ -1,0 +1,195 @@
+// A meeting in real Chromium processes: one listen-only reader and three speakers, each speaker
+// its own browser whose fake microphone loops its own recording, so everyone keeps talking.
+//
+// 1. The speakers join one after another; the reader must then see finals from each of them.
+// 2. Each speaker's page must receive the other two voices (getStats: inbound-rtp packets
+//    rising, audio level above zero).
+// 3. The first speaker mutes; the second leaves and joins again; the first unmutes: both must be
+//    captioned again.
+// Prints one JSON line on stdout: what the reader saw in each phase, and the audio stats.
+//
+// Environment: BASE_URL, ROOM, SPEAKER_WAVS (three WAV paths, comma-separated; required);
+// PHASE_TIMEOUT_S, CHROMIUM (optional).
+
+import { launchWithMicrophone, openApp, report } from './browsers.mjs';
+
+const env = (name) => process.env[name] || fail(`environment variable ${name} is required`);
+const BASE_URL = env('BASE_URL');
+const ROOM = env('ROOM');
+const SPEAKER_WAVS = env('SPEAKER_WAVS').split(',');
+const PHASE_TIMEOUT_MS = Number(process.env.PHASE_TIMEOUT_S || 90) * 1000;
+const SPEAKERS = ['Alice', 'Eve', 'Omar'];
+const JOIN_GAP_MS = 5000;
+
+function fail(message) {
+  console.error(`meeting e2e: ${message}`);
+  process.exit(2);
+}
+
+function log(message) {
+  console.error(`[meeting ${new Date().toISOString().slice(11, 23)}] ${message}`);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const consoleErrors = [];
+const browsers = [];
+
+/** A browser of its own (the fake microphone is per process) with the app open in the room. */
+async function openPage(role, wav) {
+  const browser = await launchWithMicrophone(wav);
+  browsers.push(browser);
+  const context = await browser.newContext();
+  // Keeps the page's peer connections reachable for getStats; the app itself is unchanged.
+  await context.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    window.__peerConnections = [];
+    window.RTCPeerConnection = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.__peerConnections.push(this);
+      }
+    };
+  });
+  return openApp(context, `${BASE_URL}/?room=${encodeURIComponent(ROOM)}`, role, consoleErrors);
+}
+
+async function join(page, name, listenOnly) {
+  await page.getByTestId('join-name').fill(name);
+  // Languages come from /api/config; captions stay in each speaker's own language.
+  await page
+    .locator('[data-testid="join-language"] option[value="en"]')
+    .waitFor({ state: 'attached' });
+  await page.getByTestId('join-language').selectOption('en');
+  await page.getByTestId(listenOnly ? 'join-listen-only' : 'join-speak').click();
+  await page.getByTestId('join-submit').click();
+  await page
+    .locator('[data-testid="connection-state"][data-state="connected"]')
+    .waitFor({ timeout: 30_000 });
+  log(`${name} joined`);
+}
+
+/** Final captions on a page: id, speaker name and text. */
+function finals(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid="caption-line"][data-final="true"]')].map(
+      (line) => ({
+        id: line.getAttribute('data-caption-id'),
+        speaker: line.querySelector('[data-testid="caption-speaker"]')?.textContent.trim(),
+        text: line.querySelector('[data-testid="caption-original"]')?.textContent.trim(),
+      }),
+    ),
+  );
+}
+
+/** Every final the reader shows, with the time it first appeared. */
+const seen = new Map();
+async function watch(reader) {
+  for (const line of await finals(reader)) {
+    if (!seen.has(line.id)) seen.set(line.id, { ...line, at: Date.now() });
+  }
+}
+
+/** Waits until the reader shows a final from each of `names` that appeared after `since`. */
+async function finalsFromEach(reader, names, since, phase) {
+  const deadline = Date.now() + PHASE_TIMEOUT_MS;
+  for (;;) {
+    await watch(reader);
+    const fresh = [...seen.values()].filter((line) => line.at > since);
+    const missing = names.filter((name) => !fresh.some((line) => line.speaker === name));
+    if (missing.length === 0) return fresh;
+    if (Date.now() > deadline) {
+      throw new Error(`${phase}: no final from ${missing.join(', ')} within the time limit`);
+    }
+    await sleep(250);
+  }
+}
+
+/** Incoming audio on a page: packets received and the loudest level seen, per inbound stream. */
+async function inboundAudio(page) {
+  return page.evaluate(async () => {
+    const streams = {};
+    for (const pc of window.__peerConnections) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((stat) => {
+        if (stat.type === 'inbound-rtp' && stat.kind === 'audio') {
+          streams[stat.mid ?? stat.id] = {
+            packets: stat.packetsReceived ?? 0,
+            level: stat.audioLevel ?? 0,
+          };
+        }
+      });
+    }
+    return streams;
+  });
+}
+
+/** Streams whose packets kept arriving over a few seconds, with audible sound in them. */
+async function liveInboundAudio(page) {
+  const before = await inboundAudio(page);
+  let loudest = {};
+  for (let i = 0; i < 12; i++) {
+    await sleep(250);
+    for (const [mid, stream] of Object.entries(await inboundAudio(page))) {
+      loudest[mid] = Math.max(loudest[mid] ?? 0, stream.level);
+    }
+  }
+  const after = await inboundAudio(page);
+  return Object.keys(after)
+    .filter((mid) => after[mid].packets > (before[mid]?.packets ?? 0) + 50 && loudest[mid] > 0)
+    .map((mid) => ({
+      mid,
+      packets_per_s: (after[mid].packets - (before[mid]?.packets ?? 0)) / 3,
+      level: loudest[mid],
+    }));
+}
+
+let result;
+try {
+  const reader = await openPage('reader', null);
+  await join(reader, 'Reader', true);
+  const speakers = [];
+  for (let i = 0; i < SPEAKERS.length; i++) {
+    if (i > 0) await sleep(JOIN_GAP_MS);
+    const page = await openPage(SPEAKERS[i], SPEAKER_WAVS[i]);
+    await join(page, SPEAKERS[i], false);
+    speakers.push(page);
+  }
+  const allJoined = Date.now();
+  log('all three speakers joined; waiting for finals from each');
+  const afterLastJoin = await finalsFromEach(reader, SPEAKERS, allJoined, 'after the last join');
+
+  const audio = {};
+  for (let i = 0; i < SPEAKERS.length; i++)
+    audio[SPEAKERS[i]] = await liveInboundAudio(speakers[i]);
+  log(`inbound audio: ${JSON.stringify(audio)}`);
+
+  const [alice, eve] = speakers;
+  await alice.getByTestId('mic-mute').click();
+  log('Alice muted; Eve leaves and joins again');
+  await eve.getByTestId('leave').click();
+  await eve.getByTestId('join-submit').waitFor();
+  await join(eve, 'Eve', false);
+  await sleep(2000);
+  await alice.getByTestId('mic-mute').click();
+  const unmuted = Date.now();
+  log('Alice unmuted');
+  const afterUnmute = await finalsFromEach(reader, ['Alice', 'Eve'], unmuted, 'after unmuting');
+
+  result = {
+    after_last_join: afterLastJoin,
+    after_unmute: afterUnmute,
+    inbound_audio: audio,
+    console_errors: consoleErrors,
+  };
+} catch (error) {
+  result = {
+    error: String(error?.stack ?? error),
+    seen: [...seen.values()],
+    console_errors: consoleErrors,
+  };
+} finally {
+  await Promise.all(browsers.map((browser) => browser.close().catch(() => undefined)));
+}
+
+report('meeting e2e', result);
