@@ -81,3 +81,8 @@ FORWARDED_PACKETS_DROPPED = Counter(
     "rtc_forwarded_packets_dropped_total",
     "Forwarded packets dropped because a listener's connection did not keep up",
 )
+HEARING_NOTICES = Counter(
+    "rtc_hearing_notices_total",
+    "Speakers told their audio stopped arriving, came back, or yields no caption",
+    ["code"],
+)

@@ -162,6 +162,8 @@ class Room:
             "end": round(event.end, 2),
             "origin": speaker.audio_origin_ms,
         }
+        if event.interrupted:
+            body["interrupted"] = True
         metrics.CAPTIONS.labels("final" if final else "partial").inc()
         if not final:
             self._send_all("caption", body, provisional=True)

@@ -22,6 +22,7 @@ from rtc_server import logs, metrics
 from rtc_server.asr.recognizer import Audio, SpeechRecognizer
 from rtc_server.asr.stream import RecognizeStream, StreamOptions
 from rtc_server.audio_forwarding import ForwardedAudio
+from rtc_server.hearing import MESSAGES, Hearing, HearingWatch
 from rtc_server.ice import browser_ice_servers, server_rtc_configuration
 from rtc_server.liveness import InboundActivity
 from rtc_server.media import end_received_tracks, pump_audio
@@ -81,6 +82,7 @@ class Session:
         self._tasks = BackgroundTasks()
         self._slots: list[ForwardedAudio] = []  # others' voices, one per audio transceiver
         self._slot_mids: list[str] = []
+        self._audio_arrived_at: float | None = None  # monotonic time of the latest audio
         self._closing: asyncio.Task[None] | None = None
         self._resumed_after: int | None = None  # the client's last caption seq, if resumed
 
@@ -286,13 +288,12 @@ class Session:
         speaker_id = self.participant_id
         if not runtime.settings.recognition:
             # The media path alone: received, decoded and resampled, then only measured.
-            self._pump = self._tasks.spawn(
-                pump_audio(
-                    track,
-                    lambda chunk: room.audio.hear(speaker_id, chunk),
-                    runtime.settings.max_lag_s,
-                )
-            )
+            def measure(chunk: Audio) -> None:
+                self._audio_arrived_at = time.monotonic()
+                room.audio.hear(speaker_id, chunk)
+
+            self._pump = self._tasks.spawn(pump_audio(track, measure, runtime.settings.max_lag_s))
+            self._tasks.spawn(self._watch_hearing(None))
             return
         language = None if participant.language == "auto" else participant.language
         stream = RecognizeStream(runtime.recognizer, language, runtime.stream_options)
@@ -304,6 +305,7 @@ class Session:
         def hear(chunk: Audio) -> None:
             if not participant.audio_origin_ms:  # caption times count from here
                 participant.audio_origin_ms = round(time.time() * 1000)
+            self._audio_arrived_at = time.monotonic()
             room.audio.hear(speaker_id, chunk)
             stream.push_audio(chunk)
 
@@ -312,6 +314,7 @@ class Session:
             self._publish_captions(stream, room, participant, number)
         )
         self._tasks.spawn(self._report_delay(stream, runtime.settings.delay_notice_s))
+        self._tasks.spawn(self._watch_hearing(stream))
 
     async def _publish_captions(
         self, stream: RecognizeStream, room: Room, participant: Participant, number: int
@@ -347,6 +350,27 @@ class Session:
                     server_message(
                         "notice", code="captions_on_time", message=message, language=None
                     )
+                )
+
+    async def _watch_hearing(self, stream: RecognizeStream | None) -> None:
+        """Tell the speaker at once when its audio stops arriving (and end the sentence it
+        was in, marked interrupted) or its speech yields no caption; see `hearing`."""
+        watch = HearingWatch()
+        while True:
+            await asyncio.sleep(DELAY_CHECK_S)
+            pc = self._pc
+            if pc is None or pc.connectionState != "connected" or self._audio_arrived_at is None:
+                continue  # before the first audio, or once the connection itself is in doubt
+            idle_s = time.monotonic() - self._audio_arrived_at
+            uncaptioned_s = stream.uncaptioned_speech_s if stream is not None else 0.0
+            for told in watch.check(idle_s, uncaptioned_s):
+                if told is Hearing.AUDIO_STOPPED:
+                    log.warning("%s: no audio for %.1f s", self.participant_id, idle_s)
+                    if stream is not None:
+                        stream.flush(interrupted=True)
+                metrics.HEARING_NOTICES.labels(told.value).inc()
+                self._send(
+                    server_message("notice", code=told.value, message=MESSAGES[told], language=None)
                 )
 
     def _on_datachannel(self, channel: RTCDataChannel) -> None:

@@ -6,6 +6,8 @@
 //    rising, audio level above zero).
 // 3. The first speaker mutes; the second leaves and joins again; the first unmutes: both must be
 //    captioned again.
+// 4. The third speaker's browser stops sending: the page must say it is not heard and offer a
+//    reconnect, and after that one click it must be captioned again.
 // Prints one JSON line on stdout: what the reader saw in each phase, and the audio stats.
 //
 // Environment: BASE_URL, ROOM, SPEAKER_WAVS (three WAV paths, comma-separated; required);
@@ -176,9 +178,33 @@ try {
   log('Alice unmuted');
   const afterUnmute = await finalsFromEach(reader, ['Alice', 'Eve'], unmuted, 'after unmuting');
 
+  const omar = speakers[2];
+  // The browser stops sending (as when a media path breaks) while its signaling stays up.
+  await omar.evaluate(() => {
+    const pc = window.__peerConnections.at(-1);
+    return pc
+      .getSenders()
+      .find((sender) => sender.track?.kind === 'audio')
+      .replaceTrack(null);
+  });
+  const silenced = Date.now();
+  log('Omar’s browser stopped sending');
+  const notHeard = omar.locator('[data-testid="toast"]', { hasText: 'stopped receiving' });
+  await notHeard.waitFor({ timeout: 15_000 });
+  const toldAfterMs = Date.now() - silenced;
+  await notHeard.getByTestId('toast-action').click();
+  await omar
+    .locator('[data-testid="connection-state"][data-state="connected"]')
+    .waitFor({ timeout: 30_000 });
+  const reconnected = Date.now();
+  log(`Omar was told after ${toldAfterMs} ms and reconnected in one click`);
+  const afterReconnect = await finalsFromEach(reader, ['Omar'], reconnected, 'after reconnecting');
+
   result = {
     after_last_join: afterLastJoin,
     after_unmute: afterUnmute,
+    not_heard_told_after_ms: toldAfterMs,
+    after_reconnect: afterReconnect,
     inbound_audio: audio,
     console_errors: consoleErrors,
   };

@@ -62,6 +62,7 @@ class SpeechEvent:
     start: float = 0.0  # seconds since the start of the stream
     end: float = 0.0
     audio: Audio | None = field(default=None, repr=False)  # FINAL only: what was said
+    interrupted: bool = False  # FINAL only: the speaker stopped being heard mid-utterance
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class _Final:
     audio: Audio
     prompt: str | None
     language: str | None
+    interrupted: bool = False
 
 
 class RecognizeStream:
@@ -191,10 +193,19 @@ class RecognizeStream:
         elif (priority := self._partial_due(utterance)) is not None:
             self._start_partial(utterance, priority)
 
-    def flush(self) -> None:
-        """End the current utterance now (the speaker went away or paused the microphone)."""
+    @property
+    def uncaptioned_speech_s(self) -> float:
+        """How long the open utterance has gone on without any caption shown for it."""
+        utterance = self._utterance
+        if utterance is None or utterance.number in self._shown_partials:
+            return 0.0
+        return utterance.duration
+
+    def flush(self, interrupted: bool = False) -> None:
+        """End the current utterance now (the speaker went away or paused the microphone);
+        `interrupted`: its audio stopped arriving, so its final may end mid-sentence."""
         if self._utterance is not None:
-            self._end_utterance(continuing=False)
+            self._end_utterance(continuing=False, interrupted=interrupted)
 
     async def end_input(self) -> None:
         """Flush, wait for the last final, then end the event iteration."""
@@ -280,7 +291,7 @@ class RecognizeStream:
         if emit_start:
             self._emit(SpeechEvent(SpeechEventType.START_OF_SPEECH, self._numbers))
 
-    def _end_utterance(self, continuing: bool) -> None:
+    def _end_utterance(self, continuing: bool, interrupted: bool = False) -> None:
         """Close the open utterance with a final; `continuing` starts the next one at once
         (the speaker is still talking but the utterance reached its length cap)."""
         utterance = self._utterance
@@ -304,6 +315,7 @@ class RecognizeStream:
             audio=request.audio,
             prompt=utterance.prompt,
             language=utterance.language,
+            interrupted=interrupted,
         )
         if partial is not None and reusable:
             decoding = self._final_from_partial(partial.decoding, request)
@@ -481,6 +493,7 @@ class RecognizeStream:
                 start=final.start,
                 end=final.end,
                 audio=final.audio,
+                interrupted=final.interrupted,
             )
         )
         metrics.FINAL_DELAY.observe(time.perf_counter() - spoken_at)

@@ -52,7 +52,12 @@ def test_every_speaker_is_captioned_and_heard_through_joins_leaves_and_mutes(
     }
     result = run_browser_script("meeting.e2e.mjs", env, timeout_s=420)
 
-    for phase, names in (("after_last_join", SPEAKERS), ("after_unmute", ("Alice", "Eve"))):
+    phases = (
+        ("after_last_join", SPEAKERS),
+        ("after_unmute", ("Alice", "Eve")),
+        ("after_reconnect", ("Omar",)),
+    )
+    for phase, names in phases:
         for name in names:
             heard = set().union(*(words(c["text"]) for c in result[phase] if c["speaker"] == name))
             assert heard & SPEAKERS[name][2], f"{phase}: {name}'s own words missing: {heard}"
@@ -60,4 +65,5 @@ def test_every_speaker_is_captioned_and_heard_through_joins_leaves_and_mutes(
         # Each speaker hears the two others, at about 50 packets a second each.
         assert len(streams) == 2, f"{name} receives {streams}"
         assert all(stream["packets_per_s"] > 30 for stream in streams), streams
+    assert result["not_heard_told_after_ms"] < 10_000
     assert result["console_errors"] == []

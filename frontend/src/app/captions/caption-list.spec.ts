@@ -44,6 +44,16 @@ describe('CaptionList', () => {
     expect(text(partial, 'caption-speaker')).toBe('Ada');
   });
 
+  it('marks a final that was cut off when its speaker stopped being heard', async () => {
+    store.apply(caption({ seq: 1, id: 'p-ada:1', text: 'Whole.', final: true }));
+    store.apply(caption({ seq: 2, id: 'p-ada:2', text: 'And so', final: true, interrupted: true }));
+    await fixture.whenStable();
+    const [whole, cut] = lines();
+    expect(text(whole, 'caption-interrupted')).toBeNull();
+    expect(text(cut, 'caption-interrupted')).toBe('cut off');
+    expect(text(cut, 'caption-original')).toBe('And so');
+  });
+
   it('shows original and translation, or only one, as the user chooses', async () => {
     const prefs = TestBed.inject(PreferencesService);
     store.apply(caption({ seq: 1, text: 'Hello.', final: true }));

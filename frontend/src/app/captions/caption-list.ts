@@ -77,6 +77,14 @@ const TIME = new Intl.DateTimeFormat(undefined, {
                 >
                   {{ line.language }}
                 </span>
+                @if (line.interrupted) {
+                  <span
+                    class="italic text-amber-800 dark:text-amber-300"
+                    title="The speaker stopped being heard in the middle of this sentence"
+                    data-testid="caption-interrupted"
+                    >cut off</span
+                  >
+                }
                 @if (!line.final) {
                   <span class="inline-flex items-end gap-0.5" aria-hidden="true">
                     <span class="h-2 w-0.5 animate-speaking rounded bg-slate-400"></span>

@@ -22,6 +22,8 @@ export interface CaptionLine {
   final: boolean;
   /** Sent as history when this client joined (spoken before it was here). */
   history: boolean;
+  /** Cut short: the speaker stopped being heard mid-sentence. */
+  interrupted: boolean;
   /** Seconds on the speaker's audio clock. */
   start: number;
   end: number;
@@ -182,6 +184,7 @@ export class CaptionStore {
       text: message.text,
       final: message.final,
       history: message.history,
+      interrupted: message.interrupted,
       start: message.start,
       end: message.end,
       startedAt: Math.round(anchor + message.start * 1000),

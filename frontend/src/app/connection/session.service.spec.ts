@@ -226,6 +226,28 @@ describe('SessionService', () => {
     ).toEqual([ADA.id, BOB.id]);
   });
 
+  it('offers a one-click reconnect when the server stops hearing the speaker', async () => {
+    const notifications = TestBed.inject(NotificationService);
+    session.join(SETTINGS);
+    const first = FakeWebSocket.latest;
+    first.accept();
+    first.receive(joined({ resume_token: 'tok' }));
+    first.receive({ type: 'notice', code: 'audio_not_arriving', message: 'Not heard.' });
+    const [toast] = notifications.toasts();
+    expect([toast.kind, toast.text, toast.action?.label]).toEqual([
+      'warning',
+      'Not heard.',
+      'Reconnect',
+    ]);
+    toast.action!.run();
+    expect(FakeWebSocket.latest).not.toBe(first);
+    FakeWebSocket.latest.accept();
+    await until(() => FakeWebSocket.latest.sent.length > 0);
+    expect(FakeWebSocket.latest.sent[0]['resume']).toEqual(
+      jasmine.objectContaining({ participant_id: ADA.id, token: 'tok' }),
+    );
+  });
+
   it('changes the caption language and takes the server’s confirmation', () => {
     session.join(SETTINGS);
     FakeWebSocket.latest.accept();

@@ -49,6 +49,10 @@ const JOIN_ERRORS = new Set([
   'bad_message',
   'already_joined',
 ]);
+/** Notices that a state is over. */
+const RESOLVED_NOTICES = new Set(['translation_resumed', 'captions_on_time', 'audio_arriving']);
+/** Notices that the speaker is not heard or not captioned: a reconnect is offered. */
+const NOT_HEARD_NOTICES = new Set(['audio_not_arriving', 'speech_not_captioned']);
 /** Answers to the offer that would only repeat with the same browser. */
 const OFFER_ERRORS = new Set(['bad_sdp', 'no_audio', 'too_many_speakers']);
 
@@ -131,6 +135,11 @@ export class SessionService {
   /** Starts over after `failed`. */
   retry(): void {
     this.failures = 0;
+    this.reconnect();
+  }
+
+  /** A new connection now, taking this participant back (the same session for others). */
+  reconnect(): void {
     this.state.set('connecting');
     this.connect();
   }
@@ -144,8 +153,7 @@ export class SessionService {
   setListenOnly(listenOnly: boolean): void {
     this.settings.update((s) => (s ? { ...s, listenOnly } : s));
     if (listenOnly) this.microphone.stop();
-    this.state.set('connecting');
-    this.connect();
+    this.reconnect();
   }
 
   private connect(): void {
@@ -238,10 +246,11 @@ export class SessionService {
         break;
       case 'notice':
         this.notifications.show(
-          message.code === 'translation_resumed' || message.code === 'captions_on_time'
-            ? 'success'
-            : 'warning',
+          RESOLVED_NOTICES.has(message.code) ? 'success' : 'warning',
           message.message,
+          NOT_HEARD_NOTICES.has(message.code)
+            ? { label: 'Reconnect', run: () => this.reconnect() }
+            : undefined,
         );
         break;
       case 'error':

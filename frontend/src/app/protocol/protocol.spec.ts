@@ -201,13 +201,20 @@ describe('protocol: data-channel messages', () => {
     parts: 1,
   };
 
-  it('parses a caption, defaulting history to false and origin to 0 (unknown)', () => {
+  it('parses a caption, defaulting history and interrupted to false and origin to 0 (unknown)', () => {
     const result = parseChannelMessage(json(captionJson));
     expect(result.ok && result.message).toEqual({
       ...captionJson,
       origin: 0,
       history: false,
+      interrupted: false,
     } as never);
+  });
+
+  it('keeps the mark of a final cut short', () => {
+    const result = parseChannelMessage(json({ ...captionJson, final: true, interrupted: true }));
+    expect(result.ok && result.message && 'interrupted' in result.message).toBeTrue();
+    expect(result.ok && (result.message as { interrupted: boolean }).interrupted).toBeTrue();
   });
 
   it('keeps the origin the server sends', () => {
@@ -226,6 +233,7 @@ describe('protocol: data-channel messages', () => {
       ...captionJson,
       origin: 0,
       history: true,
+      interrupted: false,
     } as never);
   });
 

@@ -159,6 +159,8 @@ export interface CaptionMessage {
   part: number;
   parts: number;
   history: boolean;
+  /** A final cut short: the speaker's audio stopped arriving mid-sentence. */
+  interrupted: boolean;
 }
 
 export interface TranslationMessage {
@@ -407,6 +409,7 @@ export function parseChannelMessage(raw: string): ParseResult<ChannelMessage> {
           origin: f.integer('origin', 0),
           ...pieceOf(f),
           history: f.boolean('history', false),
+          interrupted: f.boolean('interrupted', false),
         };
         return message;
       }

@@ -2,10 +2,17 @@ import { Injectable, signal } from '@angular/core';
 
 export type ToastKind = 'info' | 'success' | 'warning' | 'error';
 
+/** A button on a toast that does what its text suggests. */
+export interface ToastAction {
+  label: string;
+  run(): void;
+}
+
 export interface Toast {
   id: number;
   kind: ToastKind;
   text: string;
+  action?: ToastAction;
 }
 
 const LIFETIME_MS: Record<ToastKind, number> = {
@@ -22,9 +29,9 @@ export class NotificationService {
   private readonly state = signal<Toast[]>([]);
   readonly toasts = this.state.asReadonly();
 
-  show(kind: ToastKind, text: string): void {
+  show(kind: ToastKind, text: string, action?: ToastAction): void {
     if (this.state().some((t) => t.text === text)) return;
-    const toast = { id: this.nextId++, kind, text };
+    const toast = { id: this.nextId++, kind, text, action };
     this.state.update((list) => [...list.slice(-3), toast]);
     setTimeout(() => this.dismiss(toast.id), LIFETIME_MS[kind]);
   }

@@ -24,6 +24,7 @@ export function caption(overrides: Partial<CaptionMessage> = {}): CaptionMessage
     part: 0,
     parts: 1,
     history: false,
+    interrupted: false,
     ...overrides,
   };
 }

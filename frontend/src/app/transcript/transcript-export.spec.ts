@@ -11,6 +11,7 @@ function line(overrides: Partial<CaptionLine>): CaptionLine {
     text: '',
     final: true,
     history: false,
+    interrupted: false,
     start: 0,
     end: 0,
     startedAt: T0,

@@ -34,6 +34,16 @@ const STYLE: Record<ToastKind, { icon: IconName; classes: string }> = {
             [class.text-slate-500]="toast.kind === 'info'"
           />
           <p class="flex-1 leading-snug">{{ toast.text }}</p>
+          @if (toast.action; as action) {
+            <button
+              type="button"
+              class="btn -my-1 shrink-0 px-3 py-1 text-sm"
+              data-testid="toast-action"
+              (click)="action.run(); notifications.dismiss(toast.id)"
+            >
+              {{ action.label }}
+            </button>
+          }
           <button
             type="button"
             class="-m-1 rounded p-1 text-slate-400 hover:text-slate-700 dark:hover:text-slate-200"
