@@ -252,12 +252,15 @@ class Heard:
         return Span(self.started_at + span.start, self.started_at + span.end)
 
     def captions(self) -> list[CaptionRecord]:
+        """This speaker's own captions (in a shared room it also receives the others')."""
         return [
             CaptionRecord(
                 self.on_clock(Span(r.message["start"], r.message["end"])), r.message["final"], r.at
             )
             for r in self.peer.captions
-            if r.message["type"] == "caption" and not r.message.get("history")
+            if r.message["type"] == "caption"
+            and not r.message.get("history")
+            and r.message["speaker"]["id"] == self.peer.participant_id
         ]
 
     def translation_delays(self) -> list[float]:

@@ -204,6 +204,9 @@ class Session:
         except Exception as error:
             log.warning("%s: offer refused", self.participant_id, exc_info=True)
             self._pc = None
+            for slot in self._slots:
+                slot.stop()
+            self._slots, self._slot_mids = [], []
             self._rt.speakers.discard(self)
             room.audio.remove(self.participant_id)
             await self._end_recognition()

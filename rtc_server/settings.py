@@ -143,7 +143,9 @@ class Settings(BaseSettings):
     )
 
     # Rooms
-    max_room_size: int = Field(8, ge=1, le=100)
+    max_room_size: int = Field(
+        32, ge=1, le=100, description="People in one room (bench.room_capacity: 32 hold)."
+    )
     audio_relay: bool = Field(True, description="Send each participant the others' audio.")
     forward_speakers: int = Field(
         3, ge=1, le=16, description="Voices relayed to each participant: the latest speakers."

@@ -277,7 +277,7 @@ class Peer:
         if joined["type"] == "joined":
             self.participant_id = joined["participant_id"]
             self.resume_token = joined["resume_token"]
-            self.audio_slots = joined["audio_slots"]
+            self.audio_slots = joined.get("audio_slots", 1)  # older servers: one
         return joined  # type: ignore[no-any-return]
 
     # Network faults

@@ -57,21 +57,25 @@ class BackendProcess:
 
 @contextlib.contextmanager
 def start_backend(
-    env: dict[str, str] | None = None, args: list[str] | None = None, ready_timeout: float = 120
+    env: dict[str, str] | None = None,
+    args: list[str] | None = None,
+    ready_timeout: float = 120,
+    source: Path = ROOT,
 ) -> Iterator[BackendProcess]:
     """Run `python -m rtc_server` on a free loopback port; stop it with SIGTERM afterwards.
 
     Each backend keeps its transcripts in a temporary folder of its own unless `env` names
-    one (RTC_DATA_DIR), as a test of a restart does."""
+    one (RTC_DATA_DIR), as a test of a restart does. `source`: the checkout to run (a
+    benchmark compares with an earlier revision)."""
     with contextlib.ExitStack() as stack:
         data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="rtc-data-"))
         env = {"RTC_DATA_DIR": data_dir, **(env or {})}
-        yield stack.enter_context(_run_backend(env, args, ready_timeout))
+        yield stack.enter_context(_run_backend(env, args, ready_timeout, source))
 
 
 @contextlib.contextmanager
 def _run_backend(
-    env: dict[str, str], args: list[str] | None, ready_timeout: float
+    env: dict[str, str], args: list[str] | None, ready_timeout: float, source: Path
 ) -> Iterator[BackendProcess]:
     port = free_port()
     OUTPUT.mkdir(exist_ok=True)
@@ -87,7 +91,7 @@ def _run_backend(
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "rtc_server", *(args or [])],
-            cwd=ROOT,
+            cwd=source,
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -10,6 +10,7 @@ the offer of a real Chromium (the web app's transceivers: microphone plus two re
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from pathlib import Path
 
@@ -22,7 +23,10 @@ from tests.servers import TESTDATA, BackendProcess
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM_OFFER = (Path(__file__).parent / "data" / "chromium-offer.sdp").read_text()
+# SDP lines end in CRLF, as Chromium sends them.
+CHROMIUM_OFFER = "\r\n".join(
+    [*(Path(__file__).parent / "data" / "chromium-offer.sdp").read_text().splitlines(), ""]
+)
 JFK = TESTDATA / "jfk.flac"
 
 
@@ -75,6 +79,21 @@ async def test_a_second_sending_section_is_refused(backend: BackendProcess) -> N
         await peer.send({"v": 1, "type": "offer", "sdp": twice})
         error = await peer.expect("error")
     assert error["code"] == "bad_sdp" and "2 sections" in error["message"]
+
+
+async def test_an_offer_with_only_unknown_codecs_is_refused(backend: BackendProcess) -> None:
+    only_isac = re.sub(
+        r"m=audio 9 UDP/TLS/RTP/SAVPF [0-9 ]+", "m=audio 9 UDP/TLS/RTP/SAVPF 103", CHROMIUM_OFFER
+    )
+    only_isac = re.sub(r"a=(rtpmap|fmtp|rtcp-fb):\d+ [^\r\n]*\r\n", "", only_isac)
+    only_isac = only_isac.replace("a=sendrecv\r\n", "a=sendrecv\r\na=rtpmap:103 ISAC/16000\r\n")
+    async with Peer(backend.ws_url) as peer:
+        await peer.join(f"sdp-{uuid.uuid4().hex[:6]}", "Odd client")
+        await peer.send({"v": 1, "type": "offer", "sdp": only_isac})
+        error = await peer.expect("error")
+        assert error["code"] == "bad_sdp" and "could not be applied" in error["message"]
+        await peer.send({"v": 1, "type": "ping"})
+        await peer.expect("pong")  # the session is still there, ready for a better offer
 
 
 async def test_a_speaker_is_captioned_while_others_join_leave_and_its_ssrc_changes(
