@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # program:package pairs installed with apt-get when the program is missing
-SYSTEM_PACKAGES := turnserver:coturn nginx:nginx chromium:chromium espeak-ng:espeak-ng \
+SYSTEM_PACKAGES := turnserver:coturn nginx:nginx chromium:chromium espeak-ng:espeak-ng promtool:prometheus \
 	docker-compose:docker-compose
 
 .PHONY: run test bench lint python-test system-packages clean

@@ -24,7 +24,9 @@ async def serve(settings: Settings) -> None:
     """Like aiohttp's run_app, except that on a signal the server drains while it still
     listens (new joins are refused with a clear error, /health says 503), then stops."""
     app = create_app(settings)
-    runner = web.AppRunner(app, shutdown_timeout=HANDLER_GRACE_S)
+    runner = web.AppRunner(
+        app, shutdown_timeout=HANDLER_GRACE_S, access_log_class=logs.AccessLogger
+    )
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.host, settings.port).start()

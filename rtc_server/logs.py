@@ -12,6 +12,9 @@ import logging
 from datetime import UTC, datetime
 from typing import Literal
 
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web import BaseRequest, StreamResponse
+
 SESSION: contextvars.ContextVar[str | None] = contextvars.ContextVar("session", default=None)
 ROOM: contextvars.ContextVar[str | None] = contextvars.ContextVar("room", default=None)
 
@@ -51,6 +54,22 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
         return json.dumps(line, ensure_ascii=False)
+
+
+class AccessLogger(AbstractAccessLogger):
+    """aiohttp's access log without query strings or referrers: a join token put in a URL by
+    mistake (`?token=…`) must not end up in the log."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s %s %.3f s',
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            response.body_length,
+            time,
+        )
 
 
 def configure(level: str, log_format: Literal["text", "json"]) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
+# 2.5 s and 2 s are the service levels' limits (docs/deployment.md#service-levels).
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0, 10.0, 30.0)
 
 SESSIONS = Gauge("rtc_sessions", "Open signaling sessions")
 PEER_CONNECTIONS = Gauge("rtc_peer_connections", "Open aiortc peer connections")
@@ -84,5 +85,10 @@ FORWARDED_PACKETS_DROPPED = Counter(
 HEARING_NOTICES = Counter(
     "rtc_hearing_notices_total",
     "Speakers told their audio stopped arriving, came back, or yields no caption",
+    ["code"],
+)
+SIGNALING_ERRORS = Counter(
+    "rtc_signaling_errors_total",
+    "Errors answered on /ws, by code (documented in docs/protocol.md; internal: a server fault)",
     ["code"],
 )

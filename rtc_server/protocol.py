@@ -83,9 +83,7 @@ ClientMessage = Annotated[
     Field(discriminator="type"),
 ]
 _client_message: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
-CLIENT_TYPES = frozenset(
-    ("join", "offer", "answer", "candidate", "set_caption_language", "leave", "ping")
-)
+CLIENT_TYPES = frozenset(("join", "offer", "candidate", "set_caption_language", "leave", "ping"))
 
 
 def parse_client_message(raw: str | bytes) -> ClientMessage:
@@ -101,9 +99,10 @@ def parse_client_message(raw: str | bytes) -> ClientMessage:
         raise ProtocolError("bad_json", "not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_json", "a message must be a JSON object")
-    if data.get("v", PROTOCOL_VERSION) != PROTOCOL_VERSION:
+    version = data.get("v")
+    if type(version) is not int or version != PROTOCOL_VERSION:  # not missing, true or 1.0
         raise ProtocolError(
-            "unsupported_version", f"protocol version {data.get('v')!r} is not supported; use 1"
+            "unsupported_version", f"protocol version {version!r} is not supported; send v: 1"
         )
     kind = data.get("type")
     if not isinstance(kind, str) or kind not in CLIENT_TYPES:  # may be a list: not hashable

@@ -130,9 +130,11 @@ async def _dispatch(
             access.admit(message.token, message.room)
         await session.handle(message)
     except (ProtocolError, AccessDenied) as error:
+        metrics.SIGNALING_ERRORS.labels(error.code).inc()
         send(error_message(error.code, error.message))
     except Exception:
         log.exception("session %s failed", session.participant_id)
+        metrics.SIGNALING_ERRORS.labels("internal").inc()
         send(error_message("internal", "unexpected server fault; the session is closed"))
         await session.close("failed")
 

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from unittest import mock
@@ -488,8 +489,17 @@ def test_token_bucket_allows_a_burst_then_the_rate() -> None:
 
 
 def test_the_log_holds_no_secret_or_token(server: BackendProcess) -> None:
+    # A token put in a query string and a referrer by mistake: the request is logged, not them.
+    leaked = handed_out[0]
+    mistaken = urllib.request.Request(
+        f"{server.base_url}/api/config?token={leaked}",
+        headers={"Referer": f"{server.base_url}/?room=r&token={leaked}"},
+    )
+    urllib.request.urlopen(mistaken, timeout=5).read()
+    time.sleep(0.3)  # the access line is written once the response is out
     log = server.log()
     assert "POST /api/rooms" in log and len(handed_out) > 5  # the log and the tokens are real
+    assert '"GET /api/config"' in log
     for secret in (
         ADMIN_SECRET,
         TURN_SECRET,

@@ -72,6 +72,19 @@ async def test_a_chromium_offer_is_answered_in_chromiums_numbers(backend: Backen
             assert extension.id == extensions[extension.uri]
 
 
+async def test_receive_sections_beyond_the_slots_are_answered_inactive(
+    backend: BackendProcess,
+) -> None:
+    async with Peer(backend.ws_url) as peer:
+        joined = await peer.join(f"sdp-{uuid.uuid4().hex[:6]}", "Greedy")
+        peer.audio_slots = joined["audio_slots"] + 2
+        await peer.connect(silence(0.2))
+        assert peer.pc is not None
+        answer = SessionDescription.parse(peer.pc.remoteDescription.sdp)
+    directions = [media.direction for media in answer.media if media.kind == "audio"]
+    assert directions == ["sendrecv", "sendonly", "sendonly", "inactive", "inactive"]
+
+
 async def test_a_second_sending_section_is_refused(backend: BackendProcess) -> None:
     twice = CHROMIUM_OFFER.replace("a=recvonly", "a=sendrecv", 1)
     async with Peer(backend.ws_url) as peer:

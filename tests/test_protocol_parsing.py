@@ -37,3 +37,10 @@ def test_bad_message_gets_its_code(raw: str, code: str) -> None:
 def test_a_message_at_the_limit_is_read() -> None:
     ping = json.dumps({"v": 1, "type": "ping"})
     assert parse_client_message(ping + " " * (MAX_MESSAGE_BYTES - len(ping))).type == "ping"
+
+
+@pytest.mark.parametrize("version", ["", ', "v": true', ', "v": 1.0', ', "v": "1"', ', "v": 2'])
+def test_the_version_must_be_the_integer_one(version: str) -> None:
+    with pytest.raises(ProtocolError) as error:
+        parse_client_message('{"type": "ping"' + version + "}")
+    assert error.value.code == "unsupported_version"

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 import yaml
-from deploy_helpers import COMPOSE_FILE, TEST_ENV, run_compose, write_env
+from deploy_helpers import COMPOSE_FILE, REPO_ROOT, TEST_ENV, run_compose, write_env
 
 SERVICES = {"frontend", "backend", "coturn"}
+MONITORING = {"prometheus", "grafana"}  # the `monitoring` profile
 
 
 def environment(service: dict[str, Any]) -> dict[str, str]:
@@ -40,8 +41,31 @@ def test_compose_refuses_to_run_without_required_settings(compose_bin: str, tmp_
     )
 
 
-def test_the_three_services_are_defined(compose_config: dict[str, Any]) -> None:
-    assert set(compose_config["services"]) == SERVICES
+def test_three_services_run_by_default_and_monitoring_is_a_profile(
+    compose_config: dict[str, Any],
+) -> None:
+    services = compose_config["services"]
+    assert {name for name, s in services.items() if not s.get("profiles")} == SERVICES
+    assert {name for name, s in services.items() if s.get("profiles") == ["monitoring"]} == (
+        MONITORING
+    )
+
+
+def test_monitoring_mounts_the_rules_and_dashboards_of_the_repository(
+    compose_config: dict[str, Any], compose_project: Path
+) -> None:
+    services = compose_config["services"]
+    mounted = {  # bind mounts ("source:target:mode"); relative ones resolve in the project
+        Path(volume.split(":")[0]).relative_to(compose_project).as_posix()
+        for name in MONITORING
+        for volume in services[name]["volumes"]
+        if volume.startswith("/")
+    }
+    for source in mounted:
+        assert (REPO_ROOT / source).exists(), source
+    assert {"deploy/prometheus/alerts.yml", "deploy/grafana/dashboards"} <= mounted
+    grafana_ports = services["grafana"]["ports"]
+    assert [port.split(":")[0] for port in grafana_ports] == ["127.0.0.1"]  # "ip:host:container"
 
 
 def test_every_service_has_a_healthcheck(compose_config: dict[str, Any]) -> None:
@@ -57,6 +81,7 @@ def test_every_service_restarts_unless_stopped(compose_config: dict[str, Any]) -
 
 def test_only_the_frontend_publishes_a_port(compose_config: dict[str, Any]) -> None:
     services = compose_config["services"]
+    assert {name for name in SERVICES if services[name].get("ports")} == {"frontend"}
     assert [(p["published"], p["target"]) for p in services["frontend"]["ports"]] == [(4200, 80)]
     assert "ports" not in services["backend"]
     assert [str(port) for port in services["backend"]["expose"]] == ["5000"]
