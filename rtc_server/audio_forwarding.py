@@ -103,7 +103,7 @@ class RoomAudio:
         return self.slots > 0
 
     def add_speaker(self, speaker_id: str, receiver: RTCRtpReceiver) -> None:
-        """Forward what `receiver` receives (call before its first packet arrives)."""
+        """Forward what `receiver` receives from now on, into the slots the speaker fills."""
         if not self.enabled:
             return
         self._recent.add(speaker_id)
