@@ -18,7 +18,7 @@ from rtc_server.asr.stream import StreamOptions
 from rtc_server.asr.whisper_engine import WhisperEngine
 from rtc_server.auth import ACCESS, Access, AccessDenied, require_room_access
 from rtc_server.forwarded import parse_networks, public_origin
-from rtc_server.ice import browser_ice_servers, restrict_host_addresses
+from rtc_server.ice import browser_ice_policy, browser_ice_servers, restrict_host_addresses
 from rtc_server.languages import display_name
 from rtc_server.limits import CONNECTIONS, ConnectionCounter
 from rtc_server.protocol import PROTOCOL_VERSION, RoomName
@@ -158,7 +158,7 @@ async def ice_servers(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "ice_servers": browser_ice_servers(settings, user),
-            "ice_transport_policy": "relay" if settings.ice_relay_only else "all",
+            "ice_transport_policy": browser_ice_policy(settings),
         }
     )
 

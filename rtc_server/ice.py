@@ -42,6 +42,13 @@ def browser_ice_servers(settings: Settings, user: str) -> list[dict[str, Any]]:
     return servers
 
 
+def browser_ice_policy(settings: Settings) -> str:
+    """The ICE transport policy browsers are told. Separate from the server's own: a server
+    that only offers relay candidates is still reached directly from a browser's own address
+    (one TURN allocation per participant, not two)."""
+    return "relay" if settings.browser_ice_relay_only else "all"
+
+
 def server_rtc_configuration(settings: Settings, user: str) -> RTCConfiguration:
     """Explicit servers for aiortc peers: with none, aiortc would fall back to public STUN."""
     servers = [RTCIceServer(urls=url) for url in settings.stun_urls]

@@ -23,7 +23,7 @@ from rtc_server.asr.recognizer import Audio, SpeechRecognizer
 from rtc_server.asr.stream import RecognizeStream, StreamOptions
 from rtc_server.audio_forwarding import ForwardedAudio
 from rtc_server.hearing import MESSAGES, Hearing, HearingWatch
-from rtc_server.ice import browser_ice_servers, server_rtc_configuration
+from rtc_server.ice import browser_ice_policy, browser_ice_servers, server_rtc_configuration
 from rtc_server.liveness import InboundActivity
 from rtc_server.media import end_received_tracks, pump_audio
 from rtc_server.protocol import (
@@ -145,7 +145,7 @@ class Session:
                 participant_id=self.participant_id,
                 room=room.id,
                 ice_servers=browser_ice_servers(settings, self._turn_user(room)),
-                ice_transport_policy="relay" if settings.ice_relay_only else "all",
+                ice_transport_policy=browser_ice_policy(settings),
                 translation={
                     "backend": runtime.translation.backend,
                     "targets": runtime.translation.targets,

@@ -120,6 +120,11 @@ class Settings(BaseSettings):
         3600, ge=60, description="Lifetime of TURN credentials (checked when relaying starts)."
     )
     ice_relay_only: bool = Field(False, description="Server peers use TURN relay candidates only.")
+    browser_ice_relay_only: bool = Field(
+        False,
+        description="Tell browsers to use TURN relay candidates only too (relay to relay); "
+        "off, they reach the server's relay address directly.",
+    )
     ice_connect_timeout_s: float = Field(
         30.0, gt=0.0, description="Give up on a peer whose media has not connected by then."
     )
@@ -241,6 +246,8 @@ class Settings(BaseSettings):
             raise ValueError("turn_urls need turn_secret (coturn static-auth-secret)")
         if self.ice_relay_only and not self.effective_server_turn_urls:
             raise ValueError("ice_relay_only needs turn_urls or server_turn_urls")
+        if self.browser_ice_relay_only and not self.turn_urls:
+            raise ValueError("browser_ice_relay_only needs turn_urls (the browsers' TURN)")
         if self.translator == "openai" and self.openai_api_key is None:
             raise ValueError("translator=openai needs openai_api_key")
         return self

@@ -44,6 +44,7 @@ def relay_backend(coturn: int, openai_server: FakeOpenAI) -> Iterator[BackendPro
         "RTC_TURN_URLS": f"turn:127.0.0.1:{coturn}?transport=udp",
         "RTC_TURN_SECRET": SECRET,
         "RTC_ICE_RELAY_ONLY": "true",
+        "RTC_BROWSER_ICE_RELAY_ONLY": "true",  # relay to relay: the strictest path
         **translating_env(openai_server),
         "RTC_MAX_ROOM_SIZE": "3",
         "RTC_ICE_CONNECT_TIMEOUT_S": "8",

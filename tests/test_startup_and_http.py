@@ -63,6 +63,7 @@ def test_help_lists_every_option_with_its_default() -> None:
         (["--translator", "deepl"], "translator"),
         (["--turn-urls", "turn:example.test"], "turn_secret"),
         (["--translator", "openai"], "openai_api_key"),
+        (["--browser-ice-relay-only"], "browser_ice_relay_only"),
     ],
 )
 def test_bad_setting_stops_with_one_line(args: list[str], words: str) -> None:
@@ -152,6 +153,7 @@ def test_ice_servers_hand_out_time_limited_turn_credentials() -> None:
         "RTC_TURN_URLS": "turn:turn.example.test:3478",
         "RTC_TURN_SECRET": secret,
         "RTC_TURN_TTL_S": "600",
+        "RTC_ICE_RELAY_ONLY": "true",  # the server's own peers only
     }
     with start_backend(env) as backend:
         _, body = get(f"{backend.base_url}/api/ice-servers")
@@ -164,6 +166,8 @@ def test_ice_servers_hand_out_time_limited_turn_credentials() -> None:
     expected = hmac.new(secret.encode(), server["username"].encode(), hashlib.sha1).digest()
     assert base64.b64decode(server["credential"]) == expected
     assert again["ice_servers"][0]["username"] != server["username"]  # type: ignore[index]
+    # A relay-only server is still reached from a browser's own address (the guide's first
+    # path); browsers are told relay only with RTC_BROWSER_ICE_RELAY_ONLY (test_rooms_turn).
     assert body["ice_transport_policy"] == "all"
 
 
