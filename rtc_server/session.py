@@ -289,35 +289,30 @@ class Session:
         receiver = next(r for r in self._pc.getReceivers() if r.track is track)
         room.audio.add_speaker(self.participant_id, receiver)
         speaker_id = self.participant_id
-        if not runtime.settings.recognition:
-            # The media path alone: received, decoded and resampled, then only measured.
-            def measure(chunk: Audio) -> None:
-                self._audio_arrived_at = time.monotonic()
-                room.audio.hear(speaker_id, chunk)
-
-            self._pump = self._tasks.spawn(pump_audio(track, measure, runtime.settings.max_lag_s))
-            self._tasks.spawn(self._watch_hearing(None))
-            return
-        language = None if participant.language == "auto" else participant.language
-        stream = RecognizeStream(runtime.recognizer, language, runtime.stream_options)
-        self._stream = stream
-        participant.streams += 1
-        participant.audio_origin_ms = 0  # a resumed speaker's new audio starts a new timeline
-        number = participant.streams
+        stream: RecognizeStream | None = None  # none: the media path alone (benchmarks)
+        if runtime.settings.recognition:
+            language = None if participant.language == "auto" else participant.language
+            stream = RecognizeStream(runtime.recognizer, language, runtime.stream_options)
+            participant.streams += 1
+            participant.audio_origin_ms = 0  # a resumed speaker's new audio: a new timeline
 
         def hear(chunk: Audio) -> None:
-            if not participant.audio_origin_ms:  # caption times count from here
-                participant.audio_origin_ms = round(time.time() * 1000)
             self._audio_arrived_at = time.monotonic()
             room.audio.hear(speaker_id, chunk)
-            stream.push_audio(chunk)
+            if stream is not None:
+                if not participant.audio_origin_ms:  # caption times count from here
+                    participant.audio_origin_ms = round(time.time() * 1000)
+                stream.push_audio(chunk)
 
         self._pump = self._tasks.spawn(pump_audio(track, hear, runtime.settings.max_lag_s))
+        self._tasks.spawn(self._watch_hearing(stream))
+        if stream is None:
+            return
+        self._stream = stream
         self._publisher = self._tasks.spawn(
-            self._publish_captions(stream, room, participant, number)
+            self._publish_captions(stream, room, participant, participant.streams)
         )
         self._tasks.spawn(self._report_delay(stream, runtime.settings.delay_notice_s))
-        self._tasks.spawn(self._watch_hearing(stream))
 
     async def _publish_captions(
         self, stream: RecognizeStream, room: Room, participant: Participant, number: int
