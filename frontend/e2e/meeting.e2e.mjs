@@ -131,22 +131,24 @@ async function inboundAudio(page) {
   });
 }
 
-/** Streams whose packets kept arriving over a few seconds, with audible sound in them. */
+/** Streams whose packets kept arriving over six seconds, with audible sound in them. */
 async function liveInboundAudio(page) {
   const before = await inboundAudio(page);
+  const started = Date.now();
   let loudest = {};
-  for (let i = 0; i < 12; i++) {
+  for (let i = 0; i < 24; i++) {
     await sleep(250);
     for (const [mid, stream] of Object.entries(await inboundAudio(page))) {
       loudest[mid] = Math.max(loudest[mid] ?? 0, stream.level);
     }
   }
   const after = await inboundAudio(page);
+  const seconds = (Date.now() - started) / 1000;
   return Object.keys(after)
-    .filter((mid) => after[mid].packets > (before[mid]?.packets ?? 0) + 50 && loudest[mid] > 0)
+    .filter((mid) => after[mid].packets > (before[mid]?.packets ?? 0) && loudest[mid] > 0)
     .map((mid) => ({
       mid,
-      packets_per_s: (after[mid].packets - (before[mid]?.packets ?? 0)) / 3,
+      packets_per_s: (after[mid].packets - (before[mid]?.packets ?? 0)) / seconds,
       level: loudest[mid],
     }));
 }
