@@ -28,6 +28,13 @@ ASR_SECONDS = Histogram(
     "rtc_asr_inference_seconds", "Whisper inference time per job", ["kind"], buckets=LATENCY_BUCKETS
 )
 ASR_PARTIALS_SHED = Counter("rtc_asr_partials_shed_total", "Partial jobs replaced before running")
+ASR_SCRIPT_MISMATCHES = Counter(
+    "rtc_asr_script_mismatches_total",
+    "Decodes whose text was in a script their language does not use (retried or rejected)",
+)
+LANGUAGE_SWITCHES = Counter(
+    "rtc_language_switches_total", "Speakers on auto whose language changed to another"
+)
 CAPTIONS = Counter("rtc_captions_total", "Captions produced", ["kind"])
 FINAL_DELAY = Histogram(
     "rtc_final_delay_seconds",

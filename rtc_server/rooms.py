@@ -19,6 +19,7 @@ from rtc_server.protocol import ParticipantInfo, ProtocolError, Resume, Speaker,
 from rtc_server.tasks import BackgroundTasks
 from rtc_server.transcripts import StoredCaption, TranscriptStore
 from rtc_server.translation.base import TranslationRequest
+from rtc_server.translation.sentences import WAIT_S, Piece, Sentence, SentenceAssembler
 from rtc_server.translation.service import TranslationService, TranslationStats
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class _FinalCaption:
 
     body: dict[str, Any]
     translations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    part_of: str | None = None  # the caption whose translation covers this one's text too
 
 
 class Room:
@@ -77,7 +79,13 @@ class Room:
         self._history: deque[_FinalCaption] = deque(
             (_FinalCaption(c.body, dict(c.translations)) for c in history), maxlen=history_size
         )
-        self._context: dict[str, deque[str]] = {}
+        for caption in list(self._history):
+            for translation in caption.translations.values():
+                self._mark_covered(translation)
+        self._context: dict[str, deque[str]] = {}  # speaker → its latest sentences
+        self._sentences: dict[str, SentenceAssembler] = {}  # speaker → pieces waiting
+        self._sentence_timers: dict[str, asyncio.TimerHandle] = {}
+        self._history_translations: dict[str, asyncio.Task[None]] = {}  # by listener
         self._tasks = BackgroundTasks()
         self.translation_stats = TranslationStats()
 
@@ -87,6 +95,12 @@ class Room:
         for participant in list(self.participants.values()):
             if participant is not exclude:
                 participant.send_signal(message)
+
+    def languages_in_use(self) -> frozenset[str]:
+        """Languages people here said they speak or read: what a speaker on auto may speak."""
+        spoken = {p.language for p in self.participants.values() if p.language != "auto"}
+        read = {p.caption_language for p in self.participants.values() if p.caption_language}
+        return frozenset(spoken | read)
 
     def participant_list(self) -> list[ParticipantInfo]:
         return [p.info for p in self.participants.values()]
@@ -104,7 +118,12 @@ class Room:
         if self.participants.pop(participant.id, None) is None:
             return
         self.audio.remove(participant.id)
+        self._translate_waiting(participant)
         self._context.pop(participant.id, None)
+        self._sentences.pop(participant.id, None)
+        history = self._history_translations.pop(participant.id, None)
+        if history is not None:
+            history.cancel()
         self.broadcast(
             server_message("participant_left", participant=participant.info, reason=reason)
         )
@@ -115,6 +134,43 @@ class Room:
         participant.send_signal(server_message("caption_language", language=language))
         self.broadcast(server_message("participants", participants=self.participant_list()))
         self.check_translation(participant)
+        self._resend_history(participant)
+
+    def _resend_history(self, participant: Participant) -> None:
+        """The earlier captions in the participant's new caption language: the translations
+        kept at once, the missing ones as they are made, one at a time, newest first."""
+        running = self._history_translations.pop(participant.id, None)
+        if running is not None:
+            running.cancel()
+        target = participant.caption_language
+        if target is None or not self._translator.can_translate_to(target):
+            return
+        missing: list[list[_FinalCaption]] = []  # sentences: their pieces, in order
+        pieces: dict[str, list[_FinalCaption]] = {}  # the earlier pieces of each sentence
+        for caption in list(self._history):
+            translation = caption.translations.get(target)
+            if caption.part_of is not None:
+                pieces.setdefault(caption.part_of, []).append(caption)
+            elif translation is not None:
+                participant.captions.send("translation", {**translation, "history": True})
+            elif caption.body["language"] not in (None, target):
+                missing.append([*pieces.get(caption.body["id"], []), caption])
+        if missing:
+            self._history_translations[participant.id] = self._tasks.spawn(
+                self._translate_history(missing[::-1], target)
+            )
+
+    async def _translate_history(self, sentences: list[list[_FinalCaption]], target: str) -> None:
+        for sentence in sentences:
+            last = sentence[-1].body
+            request = TranslationRequest(
+                caption_id=last["id"],
+                text=" ".join(caption.body["text"] for caption in sentence),
+                source_language=last["language"],
+                covers=tuple(c.body["id"] for c in sentence) if len(sentence) > 1 else (),
+            )
+            speaker = Speaker.model_validate(last["speaker"])
+            await self._translate(request, target, speaker, time.perf_counter(), history=True)
 
     def check_translation(self, participant: Participant) -> None:
         language = participant.caption_language
@@ -164,6 +220,8 @@ class Room:
         }
         if event.interrupted:
             body["interrupted"] = True
+        if event.continued:
+            body["continued"] = True
         metrics.CAPTIONS.labels("final" if final else "partial").inc()
         if not final:
             self._send_all("caption", body, provisional=True)
@@ -175,21 +233,44 @@ class Room:
         written.add_done_callback(lambda _: self._send_final(speaker, event, body))
 
     def _send_final(self, speaker: Participant, event: SpeechEvent, body: dict[str, Any]) -> None:
-        """A final that is written: to everyone, then to the translator."""
+        """A final that is written: to everyone, then, once its sentence is whole, to the
+        translator (`sentences`)."""
         self._send_all("caption", body)
+        piece = Piece(body["id"], event.text, event.language or "", event.continued, event.audio)
+        assembler = self._sentences.setdefault(speaker.id, SentenceAssembler())
+        for sentence in assembler.add(piece):
+            self._translate_sentence(speaker, sentence)
+        timer = self._sentence_timers.pop(speaker.id, None)
+        if timer is not None:
+            timer.cancel()
+        if assembler.waiting:
+            self._sentence_timers[speaker.id] = asyncio.get_running_loop().call_later(
+                WAIT_S, self._translate_waiting, speaker
+            )
+
+    def _translate_waiting(self, speaker: Participant) -> None:
+        """The pieces of an unfinished sentence waited long enough: translate them as they are."""
+        timer = self._sentence_timers.pop(speaker.id, None)
+        if timer is not None:
+            timer.cancel()
+        assembler = self._sentences.get(speaker.id)
+        for sentence in assembler.flush() if assembler else []:
+            self._translate_sentence(speaker, sentence)
+
+    def _translate_sentence(self, speaker: Participant, sentence: Sentence) -> None:
         context = self._context.setdefault(speaker.id, deque(maxlen=20))
-        source = event.language or ""
         request = TranslationRequest(
-            caption_id=body["id"],
-            text=event.text,
-            source_language=source,
-            audio=event.audio,
+            caption_id=sentence.caption_id,
+            text=sentence.text,
+            source_language=sentence.language,
+            audio=sentence.audio,
             context=tuple(context),
+            covers=sentence.covers if len(sentence.pieces) > 1 else (),
         )
-        context.append(event.text)
+        context.append(sentence.text)
         final_at = time.perf_counter()
-        for target in self._targets(source):
-            self._tasks.spawn(self._translate(request, target, speaker, final_at))
+        for target in self._targets(sentence.language):
+            self._tasks.spawn(self._translate(request, target, speaker.speaker, final_at))
 
     def _targets(self, source: str) -> set[str]:
         return {
@@ -201,14 +282,23 @@ class Room:
         }
 
     async def _translate(
-        self, request: TranslationRequest, target: str, speaker: Participant, final_at: float
+        self,
+        request: TranslationRequest,
+        target: str,
+        speaker: Speaker,
+        final_at: float,
+        history: bool = False,
     ) -> None:
-        base = {
+        base: dict[str, Any] = {
             "caption_id": request.caption_id,
-            "speaker": speaker.speaker.model_dump(),
+            "speaker": speaker.model_dump(),
             "language": target,
             "source_language": request.source_language,
         }
+        if request.covers:
+            base["covers"] = list(request.covers)
+        if history:
+            base["history"] = True
 
         def send(body: dict[str, Any]) -> None:
             for participant in list(self.participants.values()):
@@ -220,20 +310,30 @@ class Room:
             if not final:
                 send(body)
                 return
+            kept = {key: value for key, value in body.items() if key != "history"}
             for caption in reversed(self._history):  # recent captions come last
                 if caption.body["id"] == request.caption_id:
-                    caption.translations[target] = body
+                    caption.translations[target] = kept
                     break
+            self._mark_covered(kept)
 
             def stored(_: object) -> None:
                 send(body)
                 metrics.TRANSLATION_DELIVERY.observe(time.perf_counter() - final_at)
 
-            self._transcripts.add_translation(self.id, body).add_done_callback(stored)
+            self._transcripts.add_translation(self.id, kept).add_done_callback(stored)
 
         await self._translator.translate(
             request, target, deliver, self._notify, self.translation_stats
         )
+
+    def _mark_covered(self, translation: dict[str, Any]) -> None:
+        """The earlier pieces a sentence's translation stands for need none of their own."""
+        last = translation["caption_id"]
+        earlier = set(translation.get("covers", ())) - {last}
+        for caption in self._history:
+            if caption.body["id"] in earlier:
+                caption.part_of = last
 
     def _notify(self, code: str, message: str, language: str | None) -> None:
         """Tell the listeners a translation state concerns (all who need any translation)."""
@@ -248,10 +348,15 @@ class Room:
             participant.captions.send(kind, body, provisional=provisional)
 
     async def finish_translations(self) -> None:
-        """Wait for the translations under way (of the last finals, at shutdown)."""
+        """Translate what waits for the rest of its sentence, and wait for the translations
+        under way (of the last finals, at shutdown)."""
+        for participant in list(self.participants.values()):
+            self._translate_waiting(participant)
         await self._tasks.wait_all()
 
     async def close(self) -> None:
+        for timer in self._sentence_timers.values():
+            timer.cancel()
         await self._tasks.cancel_all()
 
 

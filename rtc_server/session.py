@@ -292,7 +292,13 @@ class Session:
         stream: RecognizeStream | None = None  # none: the media path alone (benchmarks)
         if runtime.settings.recognition:
             language = None if participant.language == "auto" else participant.language
-            stream = RecognizeStream(runtime.recognizer, language, runtime.stream_options)
+            offered = frozenset(runtime.settings.languages)
+            stream = RecognizeStream(
+                runtime.recognizer,
+                language,
+                runtime.stream_options,
+                candidates=lambda: offered | room.languages_in_use(),
+            )
             participant.streams += 1
             participant.audio_origin_ms = 0  # a resumed speaker's new audio: a new timeline
 

@@ -29,8 +29,20 @@ class Format:
 
 
 def cues(captions: list[StoredCaption], language: str | None) -> list[Cue]:
-    """Captions in the order they were spoken, in `language` where a translation exists."""
-    timed = [(_at(c, "start"), _at(c, "end"), c) for c in captions]
+    """Captions in the order they were spoken, in `language` where a translation exists. A
+    sentence translated as one (its translation `covers` several captions) is one cue."""
+    starts = {c.body["id"]: _at(c, "start") for c in captions}
+    covers = {
+        c.body["id"]: list(c.translations[language].get("covers") or [c.body["id"]])
+        for c in captions
+        if language in c.translations
+    }
+    covered = {caption_id for ids in covers.values() for caption_id in ids[:-1]}
+    timed = [
+        (starts.get(covers.get(c.body["id"], [""])[0], starts[c.body["id"]]), _at(c, "end"), c)
+        for c in captions
+        if c.body["id"] not in covered
+    ]
     first = min((start for start, _, _ in timed), default=0)
     return [
         Cue(start - first, max(start, end) - first, c.body["speaker"]["name"], _text(c, language))

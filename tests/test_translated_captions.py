@@ -29,6 +29,17 @@ def speech() -> np.ndarray:
     return np.concatenate([silence(0.5), load_audio(TESTDATA / "jfk.flac"), silence(3)])
 
 
+def covering(peer: Peer, language: str) -> dict[str, dict[str, object]]:
+    """Each caption id → the final translation into `language` that renders its text (a
+    sentence spoken in pieces is translated once, and that translation `covers` them all)."""
+    return {
+        caption_id: t
+        for t in peer.translations()
+        if t["final"] and t["language"] == language
+        for caption_id in t.get("covers", [t["caption_id"]])
+    }
+
+
 def calls_for(openai_server: FakeOpenAI, texts: set[str], since: int) -> Counter[tuple[str, str]]:
     calls = openai_server.translations()[since:]
     return Counter((c.text, c.target) for c in calls if c.text in texts)
@@ -53,41 +64,40 @@ async def test_each_listener_gets_its_own_language_translated_once_per_language(
         await speaker.join(room, "Speaker", language="en", caption_language="en")
         await speaker.connect(speech())
         listeners = (german, french, french_too)
-        for peer in listeners:
+        for peer, peer_language in zip(listeners, ("de", "fr", "fr"), strict=True):
             await peer.wait_for(
-                lambda p=peer: (
+                lambda p=peer, language=peer_language: (
                     p.finals()
-                    and len(p.translations()) == len(p.finals())
+                    and {f["id"] for f in p.finals()} <= covering(p, language).keys()
                     and speaker.track
                     and speaker.track.finished_at
                 ),
                 timeout=60,
             )
         finals = german.finals()
-        texts = {f["text"] for f in finals}
+        sentences = set()
         for peer, language in ((german, "de"), (french, "fr"), (french_too, "fr")):
             assert [f["text"] for f in peer.finals()] == [f["text"] for f in finals]
             by_caption = {t["caption_id"]: t for t in peer.translations()}
             assert len(by_caption) == len(peer.translations()), "a translation arrived twice"
+            covered = covering(peer, language)
             for final in peer.finals():
-                translation = by_caption[final["id"]]
-                assert translation["language"] == language
-                assert translation["text"] == fake_translation(language, final["text"])
+                translation = covered[final["id"]]
+                pieces = translation.get("covers", [final["id"]])
+                text = " ".join(f["text"] for f in peer.finals() if f["id"] in pieces)
+                assert translation["text"] == fake_translation(language, text)
+                sentences.add(text)
                 assert translation["speaker"]["id"] == speaker.participant_id
         assert speaker.translations() == []  # captions already in the speaker's language
-        calls = calls_for(openai_server, texts, calls_before)
+        calls = calls_for(openai_server, sentences, calls_before)
         assert set(calls.values()) == {1}, calls  # once per (sentence, language), not per listener
         assert {target for _, target in calls} == {"de", "fr"}
         delays = []
-        for final in german.finals():
-            caption_at = next(r.at for r in german.captions if r.message is final)
-            translated_at = next(
-                r.at
-                for r in german.captions
-                if r.message["type"] == "translation"
-                and r.message["final"]
-                and r.message["caption_id"] == final["id"]
+        for translation in german.translations():
+            caption_at = next(
+                r.at for r in german.captions if r.message.get("id") == translation["caption_id"]
             )
+            translated_at = next(r.at for r in german.captions if r.message is translation)
             assert translated_at >= caption_at
             delays.append(translated_at - caption_at)
         print(f"\ntranslation delay after the final caption: {[round(d, 3) for d in delays]} s")
@@ -108,6 +118,11 @@ async def test_listener_switches_caption_language(
         assert (await listener.expect("caption_language", after=start))["language"] == "es"
         await listener.wait_for(
             lambda: any(t["language"] == "es" for t in listener.translations()), timeout=60
+        )
+        # Every caption before the switch is sent again in Spanish: the history re-sent.
+        await listener.wait_for(
+            lambda: {f["id"] for f in listener.finals()} <= covering(listener, "es").keys(),
+            timeout=60,
         )
         languages = [t["language"] for t in listener.translations()]
         assert languages == sorted(languages, key=lambda code: code == "es")  # de…, then es…

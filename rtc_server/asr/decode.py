@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,8 +22,10 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import get_suppressed_tokens, merge_punctuations
 
+from rtc_server import metrics
+from rtc_server.asr.language_id import LanguageChoice, choose_language, restrict, script_fits
 from rtc_server.asr.recognizer import Audio, DecodeRequest, Word
-from rtc_server.languages import to_whisper
+from rtc_server.languages import from_whisper, to_whisper
 
 PAD_S = 2.0
 MIN_WINDOW_S = 10.0
@@ -41,7 +43,8 @@ APPEND_PUNCTUATION: str = _TRANSCRIBE_DEFAULTS["append_punctuations"].default
 @dataclass(frozen=True)
 class Decoded:
     text: str
-    language: str  # Whisper's code
+    language: str
+    language_decided: bool
     avg_logprob: float
     no_speech_prob: float
     words: tuple[Word, ...]
@@ -55,16 +58,47 @@ def window_frames(samples: int) -> int:
 
 
 def decode(model: WhisperModel, request: DecodeRequest) -> Decoded:
-    """One greedy or beam decode of `request.audio` (at most 30 s), temperature 0."""
+    """One greedy or beam decode of `request.audio` (at most 30 s), temperature 0, in the
+    request's language or, without one, the language `language_id` picks. A decode whose text
+    is in a script the language does not use is retried once in the next likeliest language,
+    then rejected (empty text)."""
     encoder_output = model.encode(_features(model, request.audio))
-    if request.language:
-        language = to_whisper(request.language)
+    seconds = request.audio.size / 16_000
+    ranked: list[tuple[str, float]] = []
+    if not model.model.is_multilingual:
+        choice = LanguageChoice("en", True)
+    elif request.language:
+        choice = LanguageChoice(request.language, True)
     else:
-        language = _detect_language(model, encoder_output)
+        ranked = restrict(_detect_language(model, encoder_output), request.candidates)
+        choice = choose_language(ranked, request.current_language, seconds)
+    decoded = _generate(model, request, encoder_output, choice)
+    if script_fits(decoded.text, choice.language):
+        return decoded
+    metrics.ASR_SCRIPT_MISMATCHES.inc()
+    fallback = next((code for code, _ in ranked if code != choice.language), None)
+    if fallback is not None:
+        decoded = _generate(model, request, encoder_output, LanguageChoice(fallback, False))
+        if script_fits(decoded.text, fallback):
+            return decoded
+        metrics.ASR_SCRIPT_MISMATCHES.inc()
+    return replace(decoded, text="", words=())
+
+
+def _generate(
+    model: WhisperModel, request: DecodeRequest, encoder_output: Any, choice: LanguageChoice
+) -> Decoded:
     tokenizer = Tokenizer(
-        model.hf_tokenizer, model.model.is_multilingual, task=request.task, language=language
+        model.hf_tokenizer,
+        model.model.is_multilingual,
+        task=request.task,
+        language=to_whisper(choice.language),
     )
-    previous = tokenizer.encode(" " + request.prompt.strip()) if request.prompt else []
+    # A prompt in another language pulls the decode towards that language: used only in its own.
+    same_language = request.prompt_language in (None, choice.language)
+    previous = (
+        tokenizer.encode(" " + request.prompt.strip()) if request.prompt and same_language else []
+    )
     prompt = model.get_prompt(tokenizer, previous, without_timestamps=True)
     seconds = request.audio.size / 16_000
     budget = MIN_TOKENS + int(TOKENS_PER_S * seconds)
@@ -85,7 +119,8 @@ def decode(model: WhisperModel, request: DecodeRequest) -> Decoded:
         words = _align(model, tokenizer, tokens, encoder_output, request.audio.size // 160)
     return Decoded(
         text=tokenizer.decode(tokens),
-        language=language,
+        language=choice.language,
+        language_decided=choice.decided,
         avg_logprob=float(avg_logprob),
         no_speech_prob=float(result.no_speech_prob),
         words=words,
@@ -98,9 +133,12 @@ def _features(model: WhisperModel, audio: Audio) -> np.ndarray[Any, np.dtype[np.
     return np.ascontiguousarray(features, dtype=np.float32)
 
 
-def _detect_language(model: WhisperModel, encoder_output: Any) -> str:
-    token, _probability = model.model.detect_language(encoder_output)[0][0]
-    return str(token[2:-2])  # "<|de|>" → "de"
+def _detect_language(model: WhisperModel, encoder_output: Any) -> list[tuple[str, float]]:
+    """Every language's probability, in the protocol's codes ("<|de|>" → "de")."""
+    return [
+        (from_whisper(str(token[2:-2])), float(probability))
+        for token, probability in model.model.detect_language(encoder_output)[0]
+    ]
 
 
 def _align(

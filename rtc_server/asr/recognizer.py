@@ -27,11 +27,14 @@ class Priority(enum.IntEnum):
 @dataclass(frozen=True)
 class DecodeRequest:
     audio: Audio
-    language: str | None = None  # None: detect
+    language: str | None = None  # None: detect (see `language_id`)
     task: Literal["transcribe", "translate"] = "transcribe"
     beam_size: int = 1
     word_timestamps: bool = False
     prompt: str | None = None
+    prompt_language: str | None = None  # the prompt is used only for a decode in this language
+    candidates: frozenset[str] = frozenset()  # detection: the languages expected (empty: any)
+    current_language: str | None = None  # detection: the speaker's language so far
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Hypothesis:
     text: str
     language: str
     words: tuple[Word, ...] = field(default=())
+    language_decided: bool = True  # False: detected on too little evidence to keep
 
 
 class SpeechRecognizer(Protocol):

@@ -13,8 +13,9 @@ import enum
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -44,6 +45,11 @@ RUN_BREAK_S = 0.25  # silence that breaks a run of speech-like windows before it
 REUSE_MARGIN_S = 0.2  # a partial must have heard this far past the last voiced window
 CONTEXT_GAP_S = 10.0  # a final this recent is the prompt for the speaker's next utterance
 CONTEXT_CHARS = 200
+MIN_COMMIT_WORDS = 3  # a final cut from ongoing speech has at least this many words
+COMMIT_PAUSE_S = 0.3  # a gap between two words this long is a boundary to commit at
+# Punctuation that ends a sentence or a clause, with the full-width forms CJK text uses.
+SENTENCE_END = (".", "!", "?", "\u3002", "\uff01", "\uff1f", "\u2026")
+CLAUSE_END = (",", ";", ":", "\u3001", "\uff0c", "\uff1b", "\uff1a")
 
 
 class SpeechEventType(enum.Enum):
@@ -63,6 +69,7 @@ class SpeechEvent:
     end: float = 0.0
     audio: Audio | None = field(default=None, repr=False)  # FINAL only: what was said
     interrupted: bool = False  # FINAL only: the speaker stopped being heard mid-utterance
+    continued: bool = False  # FINAL only: cut from ongoing speech; the speaker went on
 
 
 @dataclass(frozen=True)
@@ -85,11 +92,14 @@ class _Utterance:
     start_sample: int
     chunks: list[Audio]
     samples: int
-    language: str | None
+    language: str | None  # None: on auto, every decode detects (see `language_id`)
     prompt: str | None  # the speaker's words just before (see `_context_prompt`)
+    prompt_language: str | None
     previous_words: tuple[Word, ...] = ()
+    shown_words: int = 0  # words in the latest partial shown: partials never shrink
     silent_windows: int = 0
     last_voiced: int = 0  # stream clock at the last window judged speech
+    pauses: list[tuple[int, int]] = field(default_factory=list)  # stream clock, short silences
     latest_partial: _PartialDecode | None = None
 
     def audio(self) -> Audio:
@@ -125,6 +135,7 @@ class _Final:
     prompt: str | None
     language: str | None
     interrupted: bool = False
+    continued: bool = False
 
 
 class RecognizeStream:
@@ -135,9 +146,14 @@ class RecognizeStream:
         recognizer: SpeechRecognizer,
         language: str | None,
         options: StreamOptions | None = None,
+        candidates: Callable[[], frozenset[str]] = frozenset,
     ) -> None:
+        """`language`: what the speaker speaks, None for auto; then `candidates` gives the
+        languages detection may choose from (empty: any)."""
         self._recognizer = recognizer
         self._language = language
+        self._candidates = candidates
+        self._spoken: str | None = language  # on auto: the language decided so far
         self._options = options or StreamOptions()
         self._vad = StreamingVad()
         self._events: asyncio.Queue[SpeechEvent | None] = asyncio.Queue()
@@ -154,6 +170,7 @@ class RecognizeStream:
         self._last_final_number = 0
         self._finals_pending_since: deque[float] = deque()  # when each undelivered final ended
         self._context = ""  # the latest final's text
+        self._context_language: str | None = None  # its language
         self._context_end = 0  # and the stream clock where its audio ended
         self._shown_partials: set[int] = set()
         self._tasks = BackgroundTasks()
@@ -255,6 +272,8 @@ class RecognizeStream:
             if utterance.silent_windows >= self._endpoint_windows:
                 self._end_utterance(continuing=False)
         elif is_speech:
+            if self._clock - WINDOW - utterance.last_voiced >= COMMIT_PAUSE_S * SAMPLE_RATE:
+                utterance.pauses.append((utterance.last_voiced, self._clock - WINDOW))
             utterance.silent_windows = 0
             utterance.last_voiced = self._clock
 
@@ -284,6 +303,7 @@ class RecognizeStream:
             samples=audio.size,
             language=self._language,
             prompt=self._context_prompt(),
+            prompt_language=self._context_language,
             last_voiced=self._clock,
         )
         # The first partial goes out as soon as there is enough audio, not an interval later.
@@ -297,12 +317,7 @@ class RecognizeStream:
         utterance = self._utterance
         assert utterance is not None
         self._utterance = None
-        request = DecodeRequest(
-            audio=utterance.audio(),
-            language=utterance.language,
-            beam_size=self._options.final_beam_size,
-            prompt=utterance.prompt,
-        )
+        request = self._request(utterance, beam_size=self._options.final_beam_size)
         partial = utterance.latest_partial
         reusable = partial is not None and partial.heard_until >= utterance.last_voiced + int(
             REUSE_MARGIN_S * SAMPLE_RATE
@@ -316,6 +331,7 @@ class RecognizeStream:
             prompt=utterance.prompt,
             language=utterance.language,
             interrupted=interrupted,
+            continued=continuing,
         )
         if partial is not None and reusable:
             decoding = self._final_from_partial(partial.decoding, request)
@@ -357,13 +373,21 @@ class RecognizeStream:
         latest = utterance.latest_partial
         return self._clock >= heard_enough and (latest is None or latest.heard_until < heard_enough)
 
-    def _start_partial(self, utterance: _Utterance, priority: Priority) -> None:
-        self._last_partial_at = self._clock
-        request = DecodeRequest(
+    def _request(self, utterance: _Utterance, **options: Any) -> DecodeRequest:
+        return DecodeRequest(
             audio=utterance.audio(),
             language=utterance.language,
-            word_timestamps=utterance.duration >= self._options.commit_after_s / 2,
             prompt=utterance.prompt,
+            prompt_language=utterance.prompt_language,
+            candidates=self._candidates() if utterance.language is None else frozenset(),
+            current_language=self._spoken,
+            **options,
+        )
+
+    def _start_partial(self, utterance: _Utterance, priority: Priority) -> None:
+        self._last_partial_at = self._clock
+        request = self._request(
+            utterance, word_timestamps=utterance.duration >= self._options.commit_after_s / 2
         )
         decoding = self._tasks.spawn(self._recognizer.recognize(request, priority, key=self))
         utterance.latest_partial = _PartialDecode(self._clock, decoding)
@@ -377,6 +401,7 @@ class RecognizeStream:
     ) -> None:
         number = utterance.number
         start = utterance.start_sample / SAMPLE_RATE
+        end = start + request.audio.size / SAMPLE_RATE  # of the audio decoded: never beyond
         try:
             # Shielded: a final may be waiting on this same decode (`_final_from_partial`),
             # and cancelling this partial must not cancel it.
@@ -388,12 +413,20 @@ class RecognizeStream:
         text = hypothesis.text
         still_open = self._utterance is utterance and utterance.number == number
         if still_open:
-            utterance.language = utterance.language or hypothesis.language
             duration = request.audio.size / SAMPLE_RATE
             if hypothesis.words and duration >= self._options.commit_after_s:
-                rest = self._commit_agreed(utterance, hypothesis.words, duration)
+                rest = self._commit_agreed(utterance, hypothesis, duration)
                 number, start = utterance.number, utterance.start_sample / SAMPLE_RATE
                 text = join_words([word.text for word in rest])
+            elif hypothesis.words:
+                utterance.previous_words = hypothesis.words  # to agree with at the next one
+        if text and request.prompt:
+            text = strip_repeated_start(request.prompt, text)
+        shown = len(text.split())
+        if still_open and shown < utterance.shown_words:
+            return  # a hypothesis that lost words at the live edge: the longer one stays
+        if still_open:
+            utterance.shown_words = shown
         # A partial that finishes after its utterance ended still shows, until the final lands.
         if text:
             self._shown_partials.add(number)
@@ -402,17 +435,19 @@ class RecognizeStream:
                     SpeechEventType.PARTIAL,
                     number,
                     text=text,
-                    language=utterance.language or hypothesis.language,
+                    language=hypothesis.language,
                     start=start,
-                    end=start + request.audio.size / SAMPLE_RATE,
+                    end=end,
                 )
             )
 
     def _commit_agreed(
-        self, utterance: _Utterance, words: tuple[Word, ...], duration: float
+        self, utterance: _Utterance, hypothesis: Hypothesis, duration: float
     ) -> tuple[Word, ...]:
-        """Emit as a final the words two hypotheses in a row agree on and that lie safely
-        behind the live edge; drop their audio. Returns the words still provisional."""
+        """Emit as a final the words two hypotheses in a row agree on, up to the last boundary
+        (`commit_boundary`) safely behind the live edge; drop their audio. Returns the words
+        still provisional."""
+        words = hypothesis.words
         agreed = agreed_prefix(
             [normalize_word(w.text) for w in utterance.previous_words],
             [normalize_word(w.text) for w in words],
@@ -421,30 +456,40 @@ class RecognizeStream:
         edge = duration - self._options.agreement_margin_s
         while agreed and words[agreed - 1].end > edge:
             agreed -= 1
-        if agreed == 0:
+        origin = utterance.start_sample
+        pauses = [
+            ((p0 - origin) / SAMPLE_RATE, (p1 - origin) / SAMPLE_RATE)
+            for p0, p1 in utterance.pauses
+            if p0 >= origin
+        ]
+        commit, cut = commit_boundary(words[:agreed], words[agreed:], pauses)
+        if commit == 0:
             return words
-        committed, rest = words[:agreed], words[agreed:]
-        cut = committed[-1].end
+        committed, rest = words[:commit], words[commit:]
         text = join_words([word.text for word in committed])
+        start = utterance.start_sample / SAMPLE_RATE
         final = _Final(
             number=utterance.number,
-            start=utterance.start_sample / SAMPLE_RATE,
-            end=utterance.start_sample / SAMPLE_RATE + cut,
+            start=start,
+            end=start + cut,
             audio=utterance.audio()[: int(cut * SAMPLE_RATE)],
             prompt=utterance.prompt,
-            language=utterance.language,
+            language=hypothesis.language,
+            continued=True,
         )
         self._queue_final(
             final,
-            _ready(Hypothesis(text, utterance.language or "", committed)),
+            _ready(replace(hypothesis, text=text, words=committed)),
             speech_end=utterance.start_sample + int(cut * SAMPLE_RATE),
         )
         # The rest continues as a new utterance that sees the committed text as its prompt.
         utterance.drop_before(cut)
+        utterance.pauses = [p for p in utterance.pauses if p[0] >= utterance.start_sample]
         utterance.latest_partial = None  # it heard the committed words too
         self._numbers += 1
         utterance.number = self._numbers
-        utterance.prompt = text
+        utterance.prompt, utterance.prompt_language = text, hypothesis.language
+        utterance.shown_words = 0
         utterance.previous_words = tuple(Word(w.text, w.start - cut, w.end - cut) for w in rest)
         return rest
 
@@ -479,8 +524,12 @@ class RecognizeStream:
         if text and final.prompt:
             text = strip_repeated_start(final.prompt, text)
         self._last_final_number = final.number
+        language = (hypothesis.language if hypothesis else None) or final.language
         if text:
             self._context, self._context_end = text, int(final.end * SAMPLE_RATE)
+            self._context_language = language
+            if hypothesis is not None and hypothesis.language_decided:
+                self._keep_language(hypothesis.language)
         if not text and final.number not in self._shown_partials:
             return
         self._shown_partials.discard(final.number)
@@ -489,19 +538,73 @@ class RecognizeStream:
                 SpeechEventType.FINAL,
                 final.number,
                 text=text,
-                language=(hypothesis.language if hypothesis else None) or final.language,
+                language=language,
                 start=final.start,
                 end=final.end,
                 audio=final.audio,
                 interrupted=final.interrupted,
+                continued=final.continued,
             )
         )
         metrics.FINAL_DELAY.observe(time.perf_counter() - spoken_at)
+
+    def _keep_language(self, language: str) -> None:
+        """A final decided `language` on enough evidence: the speaker's language from now on."""
+        if self._language is not None or language == self._spoken:
+            return
+        if self._spoken is not None:
+            metrics.LANGUAGE_SWITCHES.inc()
+            log.info("speaker's language changed from %s to %s", self._spoken, language)
+        self._spoken = language
 
     # Plumbing
 
     def _emit(self, event: SpeechEvent) -> None:
         self._events.put_nowait(event)
+
+
+def commit_boundary(
+    agreed: Sequence[Word], following: Sequence[Word], pauses: Sequence[tuple[float, float]] = ()
+) -> tuple[int, float]:
+    """How many of the `agreed` words to commit, and where to cut their audio: after the last
+    sentence end among them, else the last clause end, else the last pause (a silence of
+    `COMMIT_PAUSE_S` the voice activity detector heard, in `pauses`); (0, 0.0) (wait for more)
+    when no boundary leaves at least `MIN_COMMIT_WORDS` words. Times are seconds from the
+    start of the words' audio."""
+    words = [*agreed, *following]
+
+    def pause_after(index: int) -> tuple[float, float] | None:
+        """A pause between this word and the next. Word timestamps stretch the next word over
+        a silence, so the pause begins about where this word ends, before the next one does."""
+        if index + 1 >= len(words):
+            return None
+        word, next_word = words[index], words[index + 1]
+        return next(
+            (p for p in pauses if word.end - 0.2 <= p[0] < next_word.end),
+            None,
+        )
+
+    def cut_after(index: int) -> float:
+        pause = pause_after(index)
+        if pause is not None:
+            return (pause[0] + pause[1]) / 2
+        if index + 1 < len(words):  # in the gap before the next word: no word in two captions
+            return (words[index].end + words[index + 1].start) / 2
+        return words[index].end
+
+    def ends(index: int, punctuation: tuple[str, ...]) -> bool:
+        return agreed[index].text.rstrip().endswith(punctuation)
+
+    boundaries: tuple[Callable[[int], bool], ...] = (
+        lambda i: ends(i, SENTENCE_END),
+        lambda i: ends(i, CLAUSE_END),
+        lambda i: pause_after(i) is not None,
+    )
+    for is_boundary in boundaries:
+        for index in range(len(agreed) - 1, MIN_COMMIT_WORDS - 2, -1):
+            if is_boundary(index):
+                return index + 1, cut_after(index)
+    return 0, 0.0
 
 
 async def _ready(hypothesis: Hypothesis) -> Hypothesis:

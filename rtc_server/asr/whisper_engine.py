@@ -22,7 +22,6 @@ from rtc_server.asr.text import (
     normalize_word,
     split_words,
 )
-from rtc_server.languages import from_whisper
 
 log = logging.getLogger(__name__)
 
@@ -143,12 +142,13 @@ class WhisperEngine:
 
     def _decode(self, request: DecodeRequest) -> Hypothesis:
         decoded = decode(self.model, request)
+        language, decided = decoded.language, decoded.language_decided
         if is_low_confidence(decoded.avg_logprob, decoded.no_speech_prob, decoded.text):
-            return Hypothesis(text="", language=from_whisper(decoded.language))
+            return Hypothesis(text="", language=language, language_decided=False)
         words: list[Word] = []
         if request.word_timestamps:
             words = collapse_repeats(decoded.words, key=lambda word: normalize_word(word.text))
             text = join_words([word.text for word in words])
         else:
             text = join_words(collapse_repeats(split_words(decoded.text), key=normalize_word))
-        return Hypothesis(text=text, language=from_whisper(decoded.language), words=tuple(words))
+        return Hypothesis(text, language, tuple(words), language_decided=decided)

@@ -17,6 +17,7 @@ class TranslationRequest:
     source_language: str
     audio: Audio | None = field(default=None, repr=False)  # for backends that listen
     context: tuple[str, ...] = ()  # the speaker's previous sentences, oldest first
+    covers: tuple[str, ...] = ()  # the captions whose text this is, when more than one
 
 
 class FailureKind(enum.Enum):
