@@ -198,8 +198,10 @@ async def speak(server: Server, index: int, said: Program, options: Options) -> 
     await asyncio.sleep(index * options.stagger_s)
     async with Peer(server.ws_url) as peer:
         room = f"bench-{uuid.uuid4().hex[:8]}"
+        # A speaker on "auto" reads the originals: "auto" is no caption language.
+        own = None if options.language == "auto" else options.language
         await peer.join(room, f"Speaker {index + 1}", options.language,
-                        options.translate_to or options.language)  # fmt: skip
+                        options.translate_to or own)  # fmt: skip
         await peer.connect(said.audio)
         track, pc = peer.track, peer.pc
         assert track is not None and pc is not None
@@ -255,7 +257,11 @@ class Heard:
         """This speaker's own captions (in a shared room it also receives the others')."""
         return [
             CaptionRecord(
-                self.on_clock(Span(r.message["start"], r.message["end"])), r.message["final"], r.at
+                self.on_clock(Span(r.message["start"], r.message["end"])),
+                r.message["final"],
+                r.at,
+                r.message["text"],
+                r.message["language"],
             )
             for r in self.peer.captions
             if r.message["type"] == "caption"

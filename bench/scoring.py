@@ -36,6 +36,8 @@ class CaptionRecord:
     span: Span
     final: bool
     at: float
+    text: str = ""
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,19 @@ def score(utterances: Sequence[Span], captions: Iterable[CaptionRecord]) -> list
             if caption.final:
                 final[i] = caption.at if latest is None else max(latest, caption.at)
     return [Scored(u, f, e) for u, f, e in zip(utterances, first, final, strict=True)]
+
+
+def final_delays(utterances: Sequence[Span], captions: Iterable[CaptionRecord]) -> list[float]:
+    """For each final caption: from the end of the speech it covers to its arrival.
+
+    Continuous speech is one utterance finalized in pieces: each piece covers speech up to its
+    own end. A final that covers no speech (text made up from silence) has no delay."""
+    delays = []
+    for caption in captions:
+        covered = [u.end for u in utterances if caption.final and caption.span.overlap(u) > 0]
+        if covered:
+            delays.append(caption.at - min(caption.span.end, max(covered)))
+    return delays
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from bench.live import Recording, program
-from bench.scoring import CaptionRecord, Span, drift, percentile, score, speech_segments
+from bench.scoring import (
+    CaptionRecord,
+    Span,
+    drift,
+    final_delays,
+    percentile,
+    score,
+    speech_segments,
+)
 from bench.speech import LEAD_S, speech_span, utterances
 from tests.client import RATE, load_audio, silence
 from tests.servers import TESTDATA
@@ -122,3 +130,15 @@ def test_utterances_of_a_real_recording_by_the_server_vad() -> None:
     assert spans[0].start >= 0 and spans[-1].end <= audio.size / RATE
     assert speech_span(audio) == pytest.approx((spans[0].start, spans[-1].end))
     assert len(utterances(audio, endpoint_pause_s=5.0)) == 1
+
+
+def test_each_final_is_timed_from_the_end_of_the_speech_it_covers() -> None:
+    utterances = [Span(1.0, 12.0), Span(15.0, 16.0)]
+    captions = [
+        final(1.0, 6.0, at=7.0),  # a piece of continuous speech: its own end
+        partial(6.0, 9.0, at=9.5),
+        final(6.0, 12.8, at=13.5),  # padded past the speech: the speech's end
+        final(13.0, 14.0, at=14.5),  # made up from silence: no delay
+        final(14.8, 16.4, at=16.6),
+    ]
+    assert final_delays(utterances, captions) == pytest.approx([1.0, 1.5, 0.6])
