@@ -24,11 +24,12 @@ SPEECH = {
 }
 
 
-def synthesize(language: str, text: str, folder: Path) -> Path:
+def synthesize(language: str, text: str, folder: Path, words_per_minute: int = 120) -> Path:
     if shutil.which("espeak-ng") is None:
         subprocess.run(["apt-get", "install", "-y", "-q", "espeak-ng"], check=True)
     path = folder / f"{language}.wav"
-    subprocess.run(["espeak-ng", "-v", language, "-s", "120", "-w", str(path), text], check=True)
+    speed = str(words_per_minute)
+    subprocess.run(["espeak-ng", "-v", language, "-s", speed, "-w", str(path), text], check=True)
     return path
 
 

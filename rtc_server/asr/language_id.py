@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 DECIDE_AFTER_S = 2.0  # audio before a detection may decide or change a speaker's language
 FIRST_PROBABILITY = 0.5  # a speaker's first language: the likeliest candidate, at least this
-SWITCH_PROBABILITY = 0.8  # a known language gives way only to one at least this likely
+SWITCH_PROBABILITY = 0.6  # a known language gives way only to one at least this likely
 
 # Scripts each language is written in, by the first word of Unicode character names. Latin
 # letters are accepted in every language (names, acronyms, borrowed terms); unlisted languages
