@@ -141,12 +141,22 @@ async def config(request: web.Request) -> web.Response:
             "translation": {
                 "backend": runtime.translation.backend if runtime else "loading",
                 "targets": runtime.translation.targets if runtime else [],
+                "unavailable_reason": _unavailable_reason(settings, runtime),
             },
             "audio_relay": settings.audio_relay,
             "max_room_size": settings.max_room_size,
             "auth": request.app[ACCESS].mode,
         }
     )
+
+
+def _unavailable_reason(settings: Settings, runtime: Runtime | None) -> str:
+    """Why some offered languages cannot be caption languages, and what to set; "" if none."""
+    if runtime is None:
+        return "The server is still starting; reload the page in a moment to see every language."
+    targets = runtime.translation.targets
+    missing = [code for code in settings.languages if "*" not in targets and code not in targets]
+    return runtime.translation.unavailable_reason(missing[0]) if missing else ""
 
 
 async def ice_servers(request: web.Request) -> web.Response:

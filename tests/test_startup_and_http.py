@@ -143,8 +143,27 @@ def test_config_lists_languages_and_translation(backend: BackendProcess) -> None
     status, body = get(f"{backend.base_url}/api/config")
     assert status == 200 and isinstance(body, dict)
     assert {"code": "de", "name": "German"} in body["languages"]  # type: ignore[operator]
-    assert body["translation"] == {"backend": "openai", "targets": ["*"]}
+    assert body["translation"] == {"backend": "openai", "targets": ["*"], "unavailable_reason": ""}
     assert body["protocol"] == 1
+
+
+@pytest.mark.parametrize(
+    ("translator", "targets", "words"),
+    [
+        ("none", [], ["RTC_TRANSLATOR=none", "RTC_OPENAI_API_KEY", "RTC_OPENAI_BASE_URL"]),
+        ("whisper", ["en"], ["English only", "RTC_OPENAI_API_KEY", "RTC_OPENAI_BASE_URL"]),
+    ],
+)
+def test_config_says_why_languages_cannot_be_caption_languages(
+    translator: str, targets: list[str], words: list[str]
+) -> None:
+    with start_backend({"RTC_TRANSLATOR": translator, "RTC_LANGUAGES": "en,de,fr"}) as backend:
+        _, body = get(f"{backend.base_url}/api/config")
+    assert isinstance(body, dict)
+    translation = body["translation"]
+    assert isinstance(translation, dict) and translation["targets"] == targets
+    for word in words:
+        assert word in translation["unavailable_reason"], translation
 
 
 def test_ice_servers_hand_out_time_limited_turn_credentials() -> None:

@@ -90,7 +90,11 @@ class TranslationService:
 
     def unavailable_reason(self, target: str) -> str:
         if self._translator is None:
-            return "Translation is turned off on this server; captions stay in their language."
+            return (
+                "Translation is turned off on this server (RTC_TRANSLATOR=none), so captions stay "
+                "in the language spoken. To translate, set RTC_TRANSLATOR=openai with "
+                "RTC_OPENAI_API_KEY (and RTC_OPENAI_BASE_URL for a local OpenAI-compatible server)."
+            )
         return self._translator.unavailable_reason(target)
 
     async def translate(

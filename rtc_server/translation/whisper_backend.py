@@ -25,10 +25,16 @@ class WhisperTranslator:
 
     def unavailable_reason(self, target: str) -> str:
         if not self._multilingual:
-            return "Translation is off: the English-only speech model cannot translate."
+            return (
+                "This server's speech model is English-only, so it cannot translate. "
+                "Set RTC_WHISPER_MODEL=base to translate into English, or RTC_TRANSLATOR=openai "
+                "with RTC_OPENAI_API_KEY (and RTC_OPENAI_BASE_URL for a local OpenAI-compatible "
+                "server) for every language."
+            )
         return (
-            f"Translation to '{target}' is not available; the offline translator only produces "
-            "English. Set an OpenAI-compatible translation service for other languages."
+            "This server translates offline, into English only. To translate into other "
+            "languages, set RTC_TRANSLATOR=openai with RTC_OPENAI_API_KEY (and "
+            "RTC_OPENAI_BASE_URL for a local OpenAI-compatible server)."
         )
 
     async def translate(

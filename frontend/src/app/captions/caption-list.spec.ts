@@ -1,4 +1,5 @@
 import { ComponentFixture, TestBed } from '@angular/core/testing';
+import { ConfigService } from '../shared/config.service';
 import { PreferencesService } from '../shared/preferences.service';
 import { caption, translation } from '../testing/messages';
 import { CaptionList } from './caption-list';
@@ -20,6 +21,7 @@ describe('CaptionList', () => {
     element.style.height = '200px';
     document.body.appendChild(element);
     store = TestBed.inject(CaptionStore);
+    store.language.set('de');
     store.beginChannel();
     await fixture.whenStable();
   });
@@ -71,6 +73,120 @@ describe('CaptionList', () => {
     await fixture.whenStable();
     expect(text(lines()[0], 'caption-original')).toBe('Hello.');
     expect(text(lines()[0], 'caption-translation')).toBeNull();
+  });
+
+  it('shows a sentence spoken in pieces with its one translation', async () => {
+    const prefs = TestBed.inject(PreferencesService);
+    store.apply(caption({ seq: 1, id: 'p-ada:1', text: 'And so,', final: true }));
+    store.apply(caption({ seq: 2, id: 'p-ada:2', text: 'my friends.', final: true }));
+    store.apply(
+      translation({
+        seq: 3,
+        caption_id: 'p-ada:2',
+        covers: ['p-ada:1', 'p-ada:2'],
+        text: 'Und so, meine Freunde.',
+      }),
+    );
+    await fixture.whenStable();
+    expect(lines().length).toBe(2);
+    expect(text(lines()[0], 'caption-translated-with-next')).toContain('below');
+    expect(text(lines()[1], 'caption-translation')).toBe('Und so, meine Freunde.');
+
+    prefs.update({ view: 'translation' });
+    await fixture.whenStable();
+    expect(lines().map((line) => text(line, 'caption-translation'))).toEqual([
+      'Und so, meine Freunde.',
+    ]);
+  });
+
+  describe('language badges', () => {
+    const badge = (line: HTMLElement, id: string) =>
+      line.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+    const language = (line: HTMLElement, id: string) =>
+      badge(line, id)?.getAttribute('data-language') ?? null;
+    const machineMarks = (line: HTMLElement) => [
+      ...line.querySelectorAll<HTMLElement>('[data-testid="machine-translation"]'),
+    ];
+
+    beforeEach(async () => {
+      store.apply(caption({ seq: 1, id: 'p-ada:1', text: 'Hello.', final: true }));
+      store.apply(translation({ seq: 2, caption_id: 'p-ada:1', text: 'Hallo.' }));
+      store.apply(caption({ seq: 3, id: 'p-ada:2', text: 'Not yet.', final: true }));
+      await fixture.whenStable();
+    });
+
+    it('name the original’s and the translation’s language next to each', async () => {
+      TestBed.inject(PreferencesService).update({ view: 'both' });
+      await fixture.whenStable();
+      const [translated, untranslated] = lines();
+      expect(language(translated, 'caption-line-language')).toBe('en');
+      expect(language(translated, 'caption-translation-language')).toBe('de');
+      expect(machineMarks(translated).length).toBe(1);
+      expect(
+        badge(translated, 'caption-translation-language')!.contains(machineMarks(translated)[0]),
+      ).toBeTrue();
+      expect(language(untranslated, 'caption-line-language')).toBe('en');
+      expect(badge(untranslated, 'caption-translation-language')).toBeNull();
+      expect(machineMarks(untranslated)).toEqual([]);
+    });
+
+    it('name the translation in translation-only view, the original until there is one', async () => {
+      TestBed.inject(PreferencesService).update({ view: 'translation' });
+      await fixture.whenStable();
+      const [translated, untranslated] = lines();
+      expect(language(translated, 'caption-line-language')).toBe('de');
+      expect(machineMarks(translated).length).toBe(1);
+      expect(language(untranslated, 'caption-line-language')).toBe('en');
+      expect(machineMarks(untranslated)).toEqual([]);
+
+      store.apply(translation({ seq: 4, caption_id: 'p-ada:2', text: 'Noch nicht.' }));
+      await fixture.whenStable();
+      expect(language(lines()[1], 'caption-line-language')).toBe('de');
+      expect(text(lines()[1], 'caption-translation')).toBe('Noch nicht.');
+    });
+
+    it('never mark originals as machine translations', async () => {
+      TestBed.inject(PreferencesService).update({ view: 'original' });
+      await fixture.whenStable();
+      expect(lines().map((line) => language(line, 'caption-line-language'))).toEqual(['en', 'en']);
+      expect(element.querySelector('[data-testid="machine-translation"]')).toBeNull();
+    });
+
+    it('give the machine-translation mark and the language an accessible name', async () => {
+      TestBed.inject(PreferencesService).update({ view: 'both' });
+      await fixture.whenStable();
+      const mark = machineMarks(lines()[0])[0];
+      expect(mark.getAttribute('role')).toBe('img');
+      expect(mark.getAttribute('aria-label')).toBe('Machine translation');
+      expect(mark.title).toBe('Machine translation');
+    });
+
+    it('read the language’s name to screen readers and show it on hover', async () => {
+      const config = {
+        protocol: 1,
+        languages: [{ code: 'de', name: 'German' }],
+        translation: { backend: 'openai', targets: ['*'] },
+      };
+      spyOn(window, 'fetch').and.callFake(async () => new Response(JSON.stringify(config)));
+      await TestBed.inject(ConfigService).load();
+      TestBed.inject(PreferencesService).update({ view: 'both' });
+      await fixture.whenStable();
+      const german = badge(lines()[0], 'caption-translation-language')!;
+      expect(german.querySelector('.sr-only')!.textContent).toBe('German');
+      expect(german.querySelector('[title="German"] [aria-hidden="true"]')!.textContent).toBe('de');
+    });
+
+    it('follow a change of caption language', async () => {
+      TestBed.inject(PreferencesService).update({ view: 'translation' });
+      store.language.set('fr');
+      await fixture.whenStable();
+      expect(lines().map((line) => language(line, 'caption-line-language'))).toEqual(['en', 'en']);
+      expect(text(lines()[0], 'caption-original')).toBe('Hello.');
+      store.apply(translation({ seq: 4, caption_id: 'p-ada:1', language: 'fr', text: 'Salut.' }));
+      await fixture.whenStable();
+      expect(language(lines()[0], 'caption-line-language')).toBe('fr');
+      expect(text(lines()[0], 'caption-translation')).toBe('Salut.');
+    });
   });
 
   it('falls back to the original in translation-only view until a translation exists', async () => {

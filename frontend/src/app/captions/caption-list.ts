@@ -11,6 +11,7 @@ import {
 import { PreferencesService } from '../shared/preferences.service';
 import { Icon } from '../ui/icon';
 import { CaptionLine, CaptionStore } from './caption-store';
+import { LanguageBadge } from './language-badge';
 import { speakerColor } from './speaker-color';
 
 /** How close to the bottom (px) still counts as following the live end. */
@@ -26,7 +27,7 @@ const TIME = new Intl.DateTimeFormat(undefined, {
 @Component({
   selector: 'app-caption-list',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [Icon],
+  imports: [Icon, LanguageBadge],
   host: { class: 'relative block h-full' },
   template: `
     <div
@@ -48,7 +49,7 @@ const TIME = new Intl.DateTimeFormat(undefined, {
         </div>
       } @else {
         <ol class="mx-auto flex max-w-4xl flex-col gap-[0.9em]">
-          @for (line of lines(); track line.id) {
+          @for (line of shownLines(); track line.id) {
             <li
               data-testid="caption-line"
               [attr.data-final]="line.final"
@@ -72,11 +73,13 @@ const TIME = new Intl.DateTimeFormat(undefined, {
                   "
                   >{{ time(line.startedAt) }}</time
                 >
-                <span
-                  class="rounded bg-slate-200/70 px-1 text-[0.85em] font-medium uppercase text-slate-500 dark:bg-slate-800 dark:text-slate-400"
-                >
-                  {{ line.language }}
-                </span>
+                <!-- Names the text right below it: the translation when only that is shown. -->
+                @let translationOnly = showTranslation(line) && !showOriginal(line);
+                <app-language-badge
+                  data-testid="caption-line-language"
+                  [code]="translationOnly ? line.translation!.language : line.language"
+                  [machine]="translationOnly"
+                />
                 @if (line.interrupted) {
                   <span
                     class="italic text-amber-800 dark:text-amber-300"
@@ -108,17 +111,32 @@ const TIME = new Intl.DateTimeFormat(undefined, {
                   {{ line.text }}
                 </p>
               }
-              @if (showTranslation(line) && line.translation; as translation) {
+              @if (line.translatedWith && showOriginal(line)) {
                 <p
-                  class="leading-snug"
-                  [class.translation-below]="showOriginal(line)"
-                  [class.provisional]="!translation.final"
-                  data-testid="caption-translation"
-                  [attr.data-final]="translation.final"
-                  [attr.lang]="translation.language"
-                  [attr.title]="showOriginal(line) ? null : line.text"
+                  class="text-[max(0.7em,12px)] italic text-slate-500 dark:text-slate-400"
+                  data-testid="caption-translated-with-next"
                 >
-                  {{ translation.text }}
+                  Translated with the rest of the sentence below
+                </p>
+              }
+              @if (showTranslation(line) && line.translation; as translation) {
+                <p class="leading-snug" [class.translation-below]="showOriginal(line)">
+                  @if (showOriginal(line)) {
+                    <app-language-badge
+                      class="mr-1.5 align-[0.1em] text-[max(0.6em,12px)] leading-tight"
+                      data-testid="caption-translation-language"
+                      [code]="translation.language"
+                      [machine]="true"
+                    />
+                  }
+                  <span
+                    [class.provisional]="!translation.final"
+                    data-testid="caption-translation"
+                    [attr.data-final]="translation.final"
+                    [attr.lang]="translation.language"
+                    [attr.title]="showOriginal(line) ? null : line.text"
+                    >{{ translation.text }}</span
+                  >
                 </p>
               }
             </li>
@@ -149,6 +167,12 @@ export class CaptionList {
   private readonly scroller = viewChild.required<ElementRef<HTMLElement>>('scroller');
 
   protected readonly lines = this.captions.lines;
+  /** In translation-only view, a sentence's earlier pieces show in its one translation. */
+  protected readonly shownLines = computed(() =>
+    this.preferences().view === 'translation'
+      ? this.lines().filter((line) => !line.translatedWith)
+      : this.lines(),
+  );
   protected readonly following = signal(true);
   private lastScrollTop = 0;
   protected readonly color = speakerColor;

@@ -7,6 +7,7 @@ describe('CaptionStore', () => {
 
   beforeEach(() => {
     store = new CaptionStore();
+    store.language.set('de');
     store.beginChannel();
   });
 
@@ -136,12 +137,97 @@ describe('CaptionStore', () => {
     it('takes a translation into a newly chosen language', () => {
       store.apply(caption({ seq: 1, final: true }));
       store.apply(translation({ seq: 2, text: 'hallo' }));
+      store.language.set('fr');
       store.apply(translation({ seq: 3, text: 'bonjour', language: 'fr' }));
       expect(store.lines()[0].translation).toEqual({
         language: 'fr',
         text: 'bonjour',
         final: true,
       });
+    });
+  });
+
+  describe('a sentence spoken in pieces', () => {
+    beforeEach(() => {
+      store.apply(caption({ id: 'p-ada:1', seq: 1, final: true, text: 'And so,' }));
+      store.apply(caption({ id: 'p-ada:2', seq: 2, final: true, text: 'my friends.' }));
+      store.apply(
+        translation({
+          caption_id: 'p-ada:2',
+          covers: ['p-ada:1', 'p-ada:2'],
+          seq: 3,
+          text: 'Und so, meine Freunde.',
+        }),
+      );
+    });
+
+    it('gets one translation, on its last piece, that the earlier pieces point to', () => {
+      const [first, last] = store.lines();
+      expect(first.translation).toBeNull();
+      expect(first.translatedWith).toBe('p-ada:2');
+      expect(last.translation?.text).toBe('Und so, meine Freunde.');
+      expect(last.translatedWith).toBeNull();
+    });
+
+    it('is whole again per language: another language has not covered it yet', () => {
+      store.language.set('fr');
+      expect(store.lines().map((l) => l.translatedWith)).toEqual([null, null]);
+    });
+  });
+
+  describe('switching the caption language', () => {
+    const shown = () => store.lines().map((l) => l.translation?.text ?? null);
+
+    beforeEach(() => {
+      store.apply(caption({ id: 'p-ada:1', seq: 1, final: true, text: 'One.' }));
+      store.apply(translation({ caption_id: 'p-ada:1', seq: 2, text: 'Eins.' }));
+      store.apply(caption({ id: 'p-bob:1', speaker: BOB, seq: 3, final: true, text: 'Two.' }));
+      store.apply(translation({ caption_id: 'p-bob:1', seq: 4, text: 'Zwei.' }));
+    });
+
+    it('stops showing translations in the old language at once', () => {
+      store.language.set('fr');
+      expect(shown()).toEqual([null, null]);
+      store.language.set(null);
+      expect(shown()).toEqual([null, null]);
+    });
+
+    it('attaches the re-sent translations to the earlier captions as they come', () => {
+      store.language.set('fr');
+      // Stored ones at once, missing ones streamed as they are translated.
+      store.apply(
+        translation({
+          caption_id: 'p-bob:1',
+          seq: 5,
+          language: 'fr',
+          text: 'Deux.',
+          history: true,
+        }),
+      );
+      expect(shown()).toEqual([null, 'Deux.']);
+      const partial = { caption_id: 'p-ada:1', language: 'fr', history: true, final: false };
+      store.apply(translation({ ...partial, seq: 6, text: 'Un' }));
+      expect(store.lines()[0].translation).toEqual({ language: 'fr', text: 'Un', final: false });
+      store.apply(translation({ ...partial, seq: 7, text: 'Un.', final: true }));
+      expect(shown()).toEqual(['Un.', 'Deux.']);
+      expect(texts()).toEqual(['One.', 'Two.']);
+    });
+
+    it('ignores a translation into the old language that was already on its way', () => {
+      store.apply(caption({ id: 'p-ada:2', seq: 5, final: true, text: 'Three.' }));
+      store.language.set('fr');
+      store.apply(translation({ caption_id: 'p-ada:2', seq: 6, text: 'Drei.' }));
+      expect(shown()).toEqual([null, null, null]);
+    });
+
+    it('shows the earlier translations again when switching back', () => {
+      store.language.set('fr');
+      store.apply(translation({ caption_id: 'p-ada:1', seq: 5, language: 'fr', text: 'Un.' }));
+      store.language.set('de');
+      expect(shown()).toEqual(['Eins.', 'Zwei.']);
+      // The server re-sends them too: nothing changes.
+      store.apply(translation({ caption_id: 'p-ada:1', seq: 6, text: 'Eins.', history: true }));
+      expect(store.lines()[0].translation).toEqual({ language: 'de', text: 'Eins.', final: true });
     });
   });
 

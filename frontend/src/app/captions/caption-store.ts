@@ -30,7 +30,10 @@ export interface CaptionLine {
   /** Estimated local wall-clock times (ms since epoch), see `anchorOf`. */
   startedAt: number;
   endedAt: number;
+  /** Into the chosen caption language only; null until one arrives in it. */
   translation: CaptionTranslation | null;
+  /** The line whose translation (in the chosen language) covers this line's text too. */
+  translatedWith: string | null;
 }
 
 /** Position in the `seq` series of one data channel; a new channel starts a new epoch. */
@@ -54,24 +57,32 @@ interface TranslationEntry {
  * Merges the caption stream into lines: a partial is replaced in place by newer partials and
  * then by its final; stale and repeated messages are dropped by `seq`; withdrawn partials
  * disappear. Finals survive reconnections, so history replayed on a new channel is merged,
- * not duplicated.
+ * not duplicated. Translations are kept per language and a line shows the one into the chosen
+ * caption language: after a switch, the server re-sends earlier captions' translations, and
+ * none in another language is passed off as one in the new language meanwhile.
  */
 @Injectable({ providedIn: 'root' })
 export class CaptionStore {
   private readonly captions = new Map<string, CaptionEntry>();
-  private readonly translations = new Map<string, TranslationEntry>();
+  /** Caption id → language → its latest translation. */
+  private readonly translations = new Map<string, Map<string, TranslationEntry>>();
+  /** Caption id → language → the later caption whose translation covers its text. */
+  private readonly coveredBy = new Map<string, Map<string, string>>();
   private readonly withdrawn = new Set<string>();
   /** Per speaker: the earliest local time their audio clock's zero can be (see `anchorOf`). */
   private readonly anchors = new Map<string, number>();
   private readonly assembler = new PartAssembler();
   private epoch = 0;
   private readonly revision = signal(0);
+  /** The caption language chosen now; null: originals only. */
+  readonly language = signal<string | null>(null);
 
   readonly lines = computed<CaptionLine[]>(() => {
     this.revision();
+    const language = this.language();
     return [...this.captions.values()]
       .sort((a, b) => compare(a.order, b.order))
-      .map((entry) => this.lineOf(entry));
+      .map((entry) => this.lineOf(entry, language));
   });
 
   readonly finals = computed(() => this.lines().filter((line) => line.final));
@@ -91,6 +102,7 @@ export class CaptionStore {
   clear(): void {
     this.captions.clear();
     this.translations.clear();
+    this.coveredBy.clear();
     this.withdrawn.clear();
     this.anchors.clear();
     this.assembler.clear();
@@ -133,18 +145,25 @@ export class CaptionStore {
     const updated = { message, order: entry?.order ?? stamp, last: stamp };
     this.captions.set(message.id, updated);
     this.changed();
-    return message.final ? this.lineOf(updated) : null;
+    return message.final ? this.lineOf(updated, this.language()) : null;
   }
 
   private applyTranslation(message: TranslationMessage): void {
     const stamp = { epoch: this.epoch, seq: message.seq };
-    const entry = this.translations.get(message.caption_id);
-    if (entry) {
-      const sameLanguage = entry.message.language === message.language;
-      if (sameLanguage && entry.message.final) return;
-      if (compare(stamp, entry.last) <= 0) return;
+    let byLanguage = this.translations.get(message.caption_id);
+    const entry = byLanguage?.get(message.language);
+    if (entry && (entry.message.final || compare(stamp, entry.last) <= 0)) return;
+    if (!byLanguage) {
+      byLanguage = new Map();
+      this.translations.set(message.caption_id, byLanguage);
     }
-    this.translations.set(message.caption_id, { message, last: stamp });
+    byLanguage.set(message.language, { message, last: stamp });
+    for (const id of message.covers) {
+      if (id === message.caption_id) continue;
+      const covered = this.coveredBy.get(id) ?? new Map<string, string>();
+      covered.set(message.language, message.caption_id);
+      this.coveredBy.set(id, covered);
+    }
     this.changed();
   }
 
@@ -174,9 +193,10 @@ export class CaptionStore {
     }
   }
 
-  private lineOf({ message }: CaptionEntry): CaptionLine {
+  private lineOf({ message }: CaptionEntry, language: string | null): CaptionLine {
     const anchor = this.anchors.get(message.speaker.id) ?? 0;
-    const translation = this.translations.get(message.id)?.message;
+    const translation =
+      language === null ? undefined : this.translations.get(message.id)?.get(language)?.message;
     return {
       id: message.id,
       speaker: message.speaker,
@@ -192,6 +212,7 @@ export class CaptionStore {
       translation: translation
         ? { language: translation.language, text: translation.text, final: translation.final }
         : null,
+      translatedWith: (language && this.coveredBy.get(message.id)?.get(language)) || null,
     };
   }
 

@@ -2,10 +2,14 @@ import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
 import { CaptionView, PreferencesService, TEXT_SIZE } from '../shared/preferences.service';
 import { Menu } from '../ui/menu';
 
-const VIEWS: { value: CaptionView; label: string }[] = [
-  { value: 'translation', label: 'Translation' },
-  { value: 'both', label: 'Both' },
-  { value: 'original', label: 'Original' },
+const VIEWS: { value: CaptionView; label: string; hint: string }[] = [
+  {
+    value: 'translation',
+    label: 'Translation',
+    hint: 'Machine translations into your caption language; the original until one arrives',
+  },
+  { value: 'both', label: 'Both', hint: 'The original with its machine translation below' },
+  { value: 'original', label: 'Original', hint: 'What was said, in the language spoken' },
 ];
 
 /** What each caption line shows, and how large. */
@@ -27,6 +31,7 @@ const VIEWS: { value: CaptionView; label: string }[] = [
                 class="rounded-md px-2 py-1 text-xs font-medium"
                 [class.segment-on]="preferences().view === view.value"
                 [attr.aria-pressed]="preferences().view === view.value"
+                [attr.title]="view.hint"
                 [attr.data-testid]="'view-' + view.value"
                 (click)="prefs.update({ view: view.value })"
               >

@@ -2,7 +2,7 @@ import { TestBed } from '@angular/core/testing';
 import { CaptionStore } from '../captions/caption-store';
 import { RoomStore } from '../room/room-store';
 import { NotificationService } from '../shared/notification.service';
-import { caption, joinToken } from '../testing/messages';
+import { caption, joinToken, translation } from '../testing/messages';
 import { FakeWebSocket, until } from '../testing/fake-websocket';
 import { SessionService, SessionSettings } from './session.service';
 
@@ -258,6 +258,27 @@ describe('SessionService', () => {
     ]);
     FakeWebSocket.latest.receive({ type: 'caption_language', language: 'fr' });
     expect(session.captionLanguage()).toBe('fr');
+  });
+
+  it('shows earlier captions in a newly chosen language as the server re-sends them', () => {
+    const captions = TestBed.inject(CaptionStore);
+    session.join(SETTINGS);
+    FakeWebSocket.latest.accept();
+    FakeWebSocket.latest.receive(joined());
+    const receive = (message: object) =>
+      session['onChannelMessage'](JSON.stringify({ v: 1, ...message }));
+    receive(caption({ seq: 1, final: true, text: 'Ask not.' }));
+    receive(translation({ seq: 2, text: 'Fragt nicht.' }));
+    expect(captions.lines()[0].translation?.text).toBe('Fragt nicht.');
+
+    session.setCaptionLanguage('fr');
+    expect(captions.lines()[0].translation).toBeNull();
+    receive(translation({ seq: 3, language: 'fr', text: 'Ne demandez pas.', history: true }));
+    expect(captions.lines()[0].translation).toEqual({
+      language: 'fr',
+      text: 'Ne demandez pas.',
+      final: true,
+    });
   });
 
   it('refuses forced relay when the server offers no TURN server', async () => {

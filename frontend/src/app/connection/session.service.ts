@@ -110,6 +110,7 @@ export class SessionService {
     this.settings.set(settings);
     this.captionLanguage.set(settings.captionLanguage);
     this.captions.clear();
+    this.captions.language.set(settings.captionLanguage);
     this.room.reset();
     this.diagnostics.reset();
     this.failures = 0;
@@ -146,6 +147,7 @@ export class SessionService {
 
   setCaptionLanguage(language: string | null): void {
     this.settings.update((s) => (s ? { ...s, captionLanguage: language } : s));
+    this.captions.language.set(language);
     this.socket?.send({ type: 'set_caption_language', language });
   }
 

@@ -65,6 +65,61 @@ describe('JoinScreen', () => {
     );
   });
 
+  describe('without translation into every language', () => {
+    const REASON =
+      'Translation is turned off on this server (RTC_TRANSLATOR=none). Set RTC_OPENAI_API_KEY.';
+    const useTranslation = async (targets: string[]) => {
+      const config = {
+        ...CONFIG,
+        languages: [...CONFIG.languages, { code: 'fr', name: 'French' }],
+        translation: { backend: 'none', targets, unavailable_reason: REASON },
+      };
+      (window.fetch as jasmine.Spy).and.callFake(async () => new Response(JSON.stringify(config)));
+      await TestBed.inject(ConfigService).load();
+      await fixture.whenStable();
+    };
+    const captionOptions = () =>
+      [...byTestId<HTMLSelectElement>('join-caption-language').options].map((o) => ({
+        label: o.text.trim(),
+        disabled: o.disabled,
+      }));
+    const description = () =>
+      byTestId('join-caption-language')
+        .getAttribute('aria-describedby')!
+        .split(' ')
+        .map((id) => document.getElementById(id)?.textContent?.trim() ?? '')
+        .join(' ');
+
+    it('lists every language, the unavailable ones disabled, and says why', async () => {
+      await useTranslation([]);
+      expect(captionOptions()).toEqual([
+        { label: 'Each speaker’s language', disabled: false },
+        { label: 'English (not available)', disabled: true },
+        { label: 'French (not available)', disabled: true },
+        { label: 'German (not available)', disabled: true },
+      ]);
+      expect(byTestId('translation-unavailable-reason').textContent?.trim()).toBe(REASON);
+      expect(element.querySelector('[data-testid="translation-note"]')).toBeNull();
+      expect(description()).toContain(REASON);
+    });
+
+    it('names what can be translated and why the rest cannot', async () => {
+      await useTranslation(['en']);
+      expect(captionOptions().map((o) => o.disabled)).toEqual([false, false, true, true]);
+      expect(byTestId('translation-note').textContent?.trim()).toBe(
+        'Captions can be translated into English on this server.',
+      );
+      expect(description()).toContain('into English on this server.');
+      expect(description()).toContain(REASON);
+    });
+
+    it('gives no reason when every language can be translated', async () => {
+      expect(captionOptions().every((o) => !o.disabled)).toBeTrue();
+      expect(element.querySelector('[data-testid="translation-unavailable-reason"]')).toBeNull();
+      expect(description()).toBe('Captions in other languages are translated for you.');
+    });
+  });
+
   it('explains what is wrong instead of joining', async () => {
     type('join-room', 'no spaces please');
     type('join-name', 'Ada');

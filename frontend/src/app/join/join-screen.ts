@@ -41,18 +41,26 @@ export class JoinScreen {
   protected readonly starting = signal(false);
   protected readonly maxName = MAX_NAME_LENGTH;
 
+  /** What the caption languages can do here; the server's reason follows when some cannot. */
   protected readonly translationNote = computed(() => {
     const targets = this.config.config()?.translation.targets;
     if (!targets) return '';
-    if (targets.length === 0) return 'Translation is turned off on this server.';
-    if (!targets.includes('*')) {
-      const names = this.config.captionLanguages().map((lang) => lang.name);
-      const list =
-        names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
-      return `Captions can be translated into ${list} on this server.`;
-    }
-    return 'Captions in other languages are translated for you.';
+    if (targets.includes('*')) return 'Captions in other languages are translated for you.';
+    const names = this.config
+      .captionLanguages()
+      .filter((lang) => lang.available)
+      .map((lang) => lang.name);
+    if (names.length === 0) return '';
+    const list =
+      names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
+    return `Captions can be translated into ${list} on this server.`;
   });
+
+  protected readonly unavailableReason = computed(() =>
+    this.config.captionLanguages().some((lang) => !lang.available)
+      ? this.config.unavailableReason()
+      : '',
+  );
 
   /** What is wrong with the invite link for the chosen room, before and after joining. */
   protected readonly accessProblem = computed(

@@ -257,7 +257,12 @@ describe('protocol: data-channel messages', () => {
     };
     expect(parseChannelMessage(json(translation))).toEqual({
       ok: true,
-      message: { ...translation, history: false } as never,
+      message: { ...translation, history: false, covers: ['p-1:7'] } as never,
+    });
+    const sentence = { ...translation, covers: ['p-1:6', 'p-1:7'] };
+    expect(parseChannelMessage(json(sentence))).toEqual({
+      ok: true,
+      message: { ...sentence, history: false } as never,
     });
     expect(parseChannelMessage(json({ type: 'caption_withdrawn', id: 'p-1:8', seq: 50 }))).toEqual({
       ok: true,
@@ -283,7 +288,7 @@ describe('protocol: server config', () => {
     const config = {
       protocol: 1,
       languages: [{ code: 'en', name: 'English' }],
-      translation: { backend: 'openai', targets: ['*'] },
+      translation: { backend: 'openai', targets: ['*'], unavailable_reason: '' },
       audio_relay: true,
       max_room_size: 8,
       auth: 'token' as const,
@@ -291,6 +296,24 @@ describe('protocol: server config', () => {
     expect(parseServerConfig(config)).toEqual({ ok: true, message: config });
     const older = parseServerConfig({ ...config, auth: undefined });
     expect(older.ok && older.message.auth).toBe('open');
+  });
+
+  it('reads why languages are unavailable, empty from servers that do not say', () => {
+    const reason = 'Translation is turned off on this server (RTC_TRANSLATOR=none).';
+    const config = {
+      protocol: 1,
+      languages: [{ code: 'en', name: 'English' }],
+      translation: { backend: 'none', targets: [], unavailable_reason: reason },
+    };
+    const parsed = parseServerConfig(config);
+    expect(parsed.ok && parsed.message.translation.unavailable_reason).toBe(reason);
+    const older = parseServerConfig({ ...config, translation: { backend: 'none', targets: [] } });
+    expect(older.ok && older.message.translation.unavailable_reason).toBe('');
+    const wrong = {
+      ...config,
+      translation: { backend: 'none', targets: [], unavailable_reason: 1 },
+    };
+    expect(parseServerConfig(wrong).ok).toBeFalse();
   });
 
   it('rejects a config without languages', () => {

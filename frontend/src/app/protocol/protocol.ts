@@ -32,10 +32,16 @@ export interface IceServer {
   credential?: string;
 }
 
+/** The translation capability as `GET /api/config` describes it. */
+export interface ServerTranslation extends TranslationCapability {
+  /** Why the languages outside `targets` cannot be caption languages, and what to set. */
+  unavailable_reason: string;
+}
+
 export interface ServerConfig {
   protocol: number;
   languages: { code: string; name: string }[];
-  translation: TranslationCapability;
+  translation: ServerTranslation;
   audio_relay: boolean;
   max_room_size: number;
   /** `token`: joining needs an invite link's join token. */
@@ -175,6 +181,8 @@ export interface TranslationMessage {
   part: number;
   parts: number;
   history: boolean;
+  /** The captions whose text this translates, in order (a sentence spoken in pieces). */
+  covers: string[];
 }
 
 export interface CaptionWithdrawnMessage {
@@ -256,8 +264,9 @@ class Fields {
     return v.map((entry, i) => item(Fields.of(entry, `${this.path}.${key}[${i}]`)));
   }
 
-  stringList(key: string): string[] {
+  stringList(key: string, fallback?: string[]): string[] {
     const v = this.value[key];
+    if (v === undefined && fallback !== undefined) return fallback;
     if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) {
       this.fail(key, 'a list of strings');
     }
@@ -280,6 +289,13 @@ function speaker(f: Fields): Speaker {
 
 function translationCapability(f: Fields): TranslationCapability {
   return { backend: f.string('backend'), targets: f.stringList('targets') };
+}
+
+function serverTranslation(f: Fields): ServerTranslation {
+  return {
+    ...translationCapability(f),
+    unavailable_reason: f.nullableString('unavailable_reason') ?? '',
+  };
 }
 
 function iceServer(f: Fields): IceServer {
@@ -425,6 +441,7 @@ export function parseChannelMessage(raw: string): ParseResult<ChannelMessage> {
           final: f.boolean('final'),
           ...pieceOf(f),
           history: f.boolean('history', false),
+          covers: f.stringList('covers', [f.string('caption_id')]),
         };
         return message;
       }
@@ -456,7 +473,7 @@ export function parseServerConfig(value: unknown): ParseResult<ServerConfig> {
     return {
       protocol: f.integer('protocol'),
       languages: f.list('languages', (l) => ({ code: l.string('code'), name: l.string('name') })),
-      translation: translationCapability(f.object('translation')),
+      translation: serverTranslation(f.object('translation')),
       audio_relay: f.boolean('audio_relay', true),
       max_room_size: f.integer('max_room_size', 0),
       auth: f.nullableString('auth') === 'token' ? 'token' : 'open',

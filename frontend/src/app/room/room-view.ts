@@ -34,7 +34,10 @@ import { RoomStore } from './room-store';
     TranscriptMenu,
   ],
   templateUrl: './room-view.html',
-  host: { class: 'flex h-dvh flex-col', '(document:keydown.escape)': 'sidebarOpen.set(false)' },
+  host: {
+    class: 'flex h-dvh flex-col',
+    '(document:keydown.escape)': 'sidebarOpen.set(false); showReason.set(false)',
+  },
 })
 export class RoomView {
   protected readonly session = inject(SessionService);
@@ -52,9 +55,12 @@ export class RoomView {
   /** Caption languages the server can produce, from `joined` (falling back to the config). */
   protected readonly captionLanguages = computed(() => {
     const targets = this.session.translation()?.targets;
-    if (!targets || targets.includes('*')) return this.config.captionLanguages();
-    return targets.map((code) => ({ code, name: this.config.nameOf(code) }));
+    return targets ? this.config.captionLanguagesFor(targets) : this.config.captionLanguages();
   });
+  protected readonly unavailableReason = computed(() =>
+    this.captionLanguages().some((lang) => !lang.available) ? this.config.unavailableReason() : '',
+  );
+  protected readonly showReason = signal(false);
 
   protected async copyInvite(): Promise<void> {
     const token = this.session.settings()?.token ?? null;

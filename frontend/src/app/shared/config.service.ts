@@ -6,6 +6,11 @@ export interface Language {
   name: string;
 }
 
+export interface CaptionLanguage extends Language {
+  /** False when the server cannot translate into it: listed, but not selectable. */
+  available: boolean;
+}
+
 /** The server's languages and translation capability, from `GET /api/config`. */
 @Injectable({ providedIn: 'root' })
 export class ConfigService {
@@ -17,12 +22,13 @@ export class ConfigService {
     [...(this.state()?.languages ?? [])].sort((a, b) => a.name.localeCompare(b.name)),
   );
 
-  /** Languages captions can be shown in besides the originals. */
-  readonly captionLanguages = computed<Language[]>(() => {
-    const targets = this.state()?.translation.targets ?? [];
-    if (targets.includes('*')) return this.languages();
-    return targets.map((code) => ({ code, name: this.nameOf(code) }));
-  });
+  /** Languages captions can be shown in besides the originals (see `captionLanguagesFor`). */
+  readonly captionLanguages = computed(() =>
+    this.captionLanguagesFor(this.state()?.translation.targets ?? []),
+  );
+
+  /** Why some caption languages are unavailable and what to set on the server; '' if none. */
+  readonly unavailableReason = computed(() => this.state()?.translation.unavailable_reason ?? '');
 
   async load(): Promise<void> {
     try {
@@ -35,6 +41,23 @@ export class ConfigService {
     } catch (e) {
       this.error.set(`Could not load the server configuration (${(e as Error).message}).`);
     }
+  }
+
+  /**
+   * Every offered language, and any other translation target, as a caption language; those
+   * not in `targets` stay listed as unavailable so people see what is missing.
+   */
+  captionLanguagesFor(targets: readonly string[]): CaptionLanguage[] {
+    const offered = this.languages();
+    const others = targets
+      .filter((code) => code !== '*' && !offered.some((lang) => lang.code === code))
+      .map((code) => ({ code, name: this.nameOf(code) }));
+    return [...offered, ...others]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((lang) => ({
+        ...lang,
+        available: targets.includes('*') || targets.includes(lang.code),
+      }));
   }
 
   nameOf(code: string | null): string {

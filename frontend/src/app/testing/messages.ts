@@ -42,6 +42,7 @@ export function translation(overrides: Partial<TranslationMessage> = {}): Transl
     part: 0,
     parts: 1,
     history: false,
+    covers: [overrides.caption_id ?? 'p-ada:1'],
     ...overrides,
   };
 }

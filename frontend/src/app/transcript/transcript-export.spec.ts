@@ -17,6 +17,7 @@ function line(overrides: Partial<CaptionLine>): CaptionLine {
     startedAt: T0,
     endedAt: T0,
     translation: null,
+    translatedWith: null,
     ...overrides,
   };
 }

@@ -63,6 +63,8 @@ const ICONS = {
     'M12 17h.01',
   ],
   check: ['M20 6 9 17l-5-5'],
+  // Lucide's "languages": marks machine translations.
+  translate: ['m5 8 6 6', 'm4 14 6-6 2-3', 'M2 5h12', 'M7 2h1', 'm22 22-5-10-5 10', 'M14 18h6'],
   info: ['M22 12a10 10 0 1 1-20 0 10 10 0 0 1 20 0', 'M12 16v-4', 'M12 8h.01'],
   refresh: [
     'M21 12a9 9 0 0 0-9-9 9.75 9.75 0 0 0-6.74 2.74L3 8',
