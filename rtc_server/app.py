@@ -18,7 +18,12 @@ from rtc_server.asr.stream import StreamOptions
 from rtc_server.asr.whisper_engine import WhisperEngine
 from rtc_server.auth import ACCESS, Access, AccessDenied, require_room_access
 from rtc_server.forwarded import parse_networks, public_origin
-from rtc_server.ice import browser_ice_policy, browser_ice_servers, restrict_host_addresses
+from rtc_server.ice import (
+    browser_ice_policy,
+    browser_ice_servers,
+    restrict_host_addresses,
+    server_rtc_configuration,
+)
 from rtc_server.languages import display_name
 from rtc_server.limits import CONNECTIONS, ConnectionCounter
 from rtc_server.protocol import PROTOCOL_VERSION, RoomName
@@ -32,6 +37,7 @@ from rtc_server.tasks import BackgroundTasks
 from rtc_server.transcript_export import FORMATS, file_name
 from rtc_server.transcripts import SqliteTranscriptStore, purge_periodically
 from rtc_server.translation.factory import build_translation_service
+from rtc_server.turn_check import check_turn
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +100,8 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
 
     loading = asyncio.ensure_future(load())
     loading.add_done_callback(lambda task: _record_load_failure(state, task))
+    # A wrong secret or an unreachable relay is logged at start, not first met by a participant.
+    housekeeping.spawn(check_turn(server_rtc_configuration(settings, "startup-check")))
     yield
     await housekeeping.cancel_all()
     if state.runtime is not None:

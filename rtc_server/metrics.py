@@ -32,6 +32,11 @@ ASR_SCRIPT_MISMATCHES = Counter(
     "rtc_asr_script_mismatches_total",
     "Decodes whose text was in a script their language does not use (retried or rejected)",
 )
+TURN_PROBLEMS = Counter(
+    "rtc_turn_problems_total",
+    "TURN allocations the server could not get, by cause",
+    ["reason"],
+)
 LANGUAGE_SWITCHES = Counter(
     "rtc_language_switches_total", "Speakers on auto whose language changed to another"
 )

@@ -420,14 +420,14 @@ class RoomRegistry:
     def get(self, room_id: str) -> Room | None:
         return self._rooms.get(room_id)
 
-    def hold(self, room: Room, participant: Participant, window_s: float) -> None:
+    def hold(self, room: Room, participant: Participant, window_s: float, reason: str) -> None:
         """Keep a participant whose connection dropped in the room, resumable for `window_s`;
-        the others see no change unless it does not come back."""
+        the others see no change unless it does not come back (then it leaves for `reason`)."""
         participant.send_signal = _nowhere
         participant.captions.hold()
         room.audio.remove(participant.id)  # its tracks ended with its peer connection
         self._held[participant.id] = asyncio.get_running_loop().call_later(
-            window_s, self.leave, room, participant, "disconnected"
+            window_s, self.leave, room, participant, reason
         )
 
     def resume(

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdatachannel import RTCDataChannel
 from aiortc.sdp import MediaDescription, SessionDescription, candidate_from_sdp
@@ -41,10 +41,12 @@ from rtc_server.rooms import Participant, Room, RoomRegistry
 from rtc_server.settings import Settings
 from rtc_server.tasks import BackgroundTasks
 from rtc_server.translation.service import TranslationService
+from rtc_server.turn_check import TurnProblem, check_turn
 
 log = logging.getLogger(__name__)
 
 CAPTION_CHANNEL = "captions"
+PEER_CLOSE_TIMEOUT_S = 3.0
 LAST_FINAL_TIMEOUT_S = 15.0  # how long a leaving speaker's last words may take to decode
 DELAY_CHECK_S = 0.5
 
@@ -191,7 +193,8 @@ class Session:
             )
         assert self._rt is not None
         self._claim_speaker_slot(bool(microphones))
-        pc = RTCPeerConnection(server_rtc_configuration(self._rt.settings, self._turn_user(room)))
+        configuration = server_rtc_configuration(self._rt.settings, self._turn_user(room))
+        pc = RTCPeerConnection(configuration)
         metrics.PEER_CONNECTIONS.inc()
         self._pc = pc
         pc.on("track", self._on_track)
@@ -212,6 +215,9 @@ class Session:
             await self._end_recognition()
             await self._close_peer_connection(pc)
             raise ProtocolError("bad_sdp", f"the offer could not be applied: {error}") from None
+        if self._rt.settings.ice_relay_only and " typ relay" not in pc.localDescription.sdp:
+            await self._no_relay(configuration)
+            return
         self._send(server_message("answer", sdp=pc.localDescription.sdp))
         if self._slots:
             room.audio.add_listener(self.participant_id, self._slots, self._announce_audio_tracks)
@@ -422,7 +428,7 @@ class Session:
                 "error",
                 code="connection_lost",
                 message=f"nothing arrived from your media connection for {timeout_s:.0f} s; "
-                "join again to continue",
+                "resume the session (or join again) to continue",
             )
         )
         self._tasks.spawn(self.close("connection_lost"))
@@ -437,8 +443,21 @@ class Session:
                 "check that the TURN server is reachable and accepts your credentials"
             )
 
-    async def _fail_connection(self, message: str) -> None:
-        self._send(server_message("error", code="connection_failed", message=message))
+    async def _no_relay(self, configuration: RTCConfiguration) -> None:
+        """The server may only use TURN, and gathering gave it no relay address: no media
+        can flow, so say why now rather than after the connect timeout."""
+        # Gathering already waited for TURN: a short check is enough to tell why it failed.
+        trouble = await check_turn(configuration, timeout_s=1.5)
+        cause = trouble.describe() if trouble else "the TURN server gave no relay address"
+        await self._fail_connection(
+            f"the server cannot relay media: {cause}; the server's operator must fix its TURN "
+            "settings",
+            cause=(trouble.problem if trouble else TurnProblem.FAILED).value,
+        )
+
+    async def _fail_connection(self, message: str, cause: str | None = None) -> None:
+        details = {"cause": cause} if cause else {}
+        self._send(server_message("error", code="connection_failed", message=message, **details))
         self._tasks.spawn(self.close("failed"))
 
     # Teardown
@@ -475,8 +494,9 @@ class Session:
         if room is None or participant is None or runtime is None:
             return LAST_FINAL_TIMEOUT_S
         window_s = runtime.settings.resume_window_s
-        if reason == "disconnected" and window_s > 0:
-            runtime.rooms.hold(room, participant, window_s)
+        if reason in ("disconnected", "connection_lost") and window_s > 0:
+            # Its captions, the last sentence's final included, wait for it to resume.
+            runtime.rooms.hold(room, participant, window_s, reason)
             return max(window_s, LAST_FINAL_TIMEOUT_S)  # it is still in the room that long
         runtime.rooms.leave(room, participant, reason)
         return LAST_FINAL_TIMEOUT_S
@@ -496,7 +516,12 @@ class Session:
 
     @staticmethod
     async def _close_peer_connection(pc: RTCPeerConnection) -> None:
-        await pc.close()
+        try:
+            # Closing says goodbye over the network (DTLS alert, TURN deallocation): a dead
+            # path or TURN server must not hold the session's end.
+            await asyncio.wait_for(pc.close(), PEER_CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("peer connection did not close within %.0f s", PEER_CLOSE_TIMEOUT_S)
         end_received_tracks(pc)
         metrics.PEER_CONNECTIONS.dec()
 

@@ -16,11 +16,13 @@ from tests.client import Peer, load_audio, silence
 from tests.servers import TESTDATA, BackendProcess
 
 
-def metric(backend: BackendProcess, name: str) -> float:
+def metric(backend: BackendProcess, name: str, **labels: str) -> float:
     with urllib.request.urlopen(f"{backend.base_url}/metrics", timeout=5) as response:
         text = response.read().decode()
-    match = re.search(rf"^{name} ([0-9.e+-]+)$", text, re.MULTILINE)
-    assert match, f"{name} not in /metrics"
+    selected = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    series = f"{name}{{{selected}}}" if labels else name
+    match = re.search(rf"^{re.escape(series)} ([0-9.e+-]+)$", text, re.MULTILINE)
+    assert match, f"{series} not in /metrics"
     return float(match.group(1))
 
 

@@ -15,7 +15,15 @@ import pytest
 from rtc_server.ice import turn_credentials
 from tests.client import Peer, load_audio, silence
 from tests.conftest import translating_env
-from tests.servers import TESTDATA, BackendProcess, FakeOpenAI, fake_translation, start_backend
+from tests.servers import (
+    TESTDATA,
+    BackendProcess,
+    FakeOpenAI,
+    fake_translation,
+    free_port,
+    start_backend,
+)
+from tests.test_bad_input import metric
 from tests.turn_server import start_turnserver, stop
 
 pytestmark = pytest.mark.slow
@@ -199,3 +207,35 @@ async def test_join_time_without_relay(backend: BackendProcess) -> None:
         await peer.connect(silence(0.2))
         print(f"\njoin (offer → data channel open) direct: {time.monotonic() - started:.2f} s")
         assert selected_pair(peer) == ("host", "host")
+
+
+@pytest.mark.parametrize("fault", ["refused", "unreachable"])
+async def test_a_server_without_its_turn_relay_says_why_within_seconds(
+    coturn: int, fault: str
+) -> None:
+    """The server may only relay, and its TURN server refuses its credentials (a wrong
+    RTC_TURN_SECRET) or does not answer: the participant is told at once, with the cause."""
+    port = coturn if fault == "refused" else free_port()
+    env = {
+        "RTC_TURN_URLS": f"turn:127.0.0.1:{port}?transport=udp",
+        "RTC_TURN_SECRET": "not-the-secret" if fault == "refused" else SECRET,
+        "RTC_ICE_RELAY_ONLY": "true",
+        "RTC_TRANSLATOR": "none",
+    }
+    with start_backend(env) as backend:
+        async with Peer(backend.ws_url) as peer:
+            await peer.join(f"turnless-{uuid.uuid4().hex[:8]}", "Ada")
+            started = time.monotonic()
+            with pytest.raises(ConnectionError, match="connection_failed"):
+                await peer.connect(silence(0.2), timeout=30)
+            told_after = time.monotonic() - started
+            error = peer.signal("error")
+            assert error is not None
+            print(f"\nTURN {fault}: told after {told_after:.1f} s: {error['message']}")
+            assert error["cause"] == f"turn_{fault}", error
+            assert "TURN" in error["message"]
+            # Gathering gives up on an unanswering TURN server after 5 s.
+            assert told_after < (3 if fault == "refused" else 8)
+            await peer.wait_for(lambda: peer.ws.closed, timeout=10)
+        assert metric(backend, "rtc_turn_problems_total", reason=f"turn_{fault}") >= 1
+        assert "RTC_TURN_SECRET" in backend.log()  # the operator's warning says what to check

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import itertools
 import logging
 import time
 from collections import deque
@@ -573,16 +574,18 @@ def commit_boundary(
     start of the words' audio."""
     words = [*agreed, *following]
 
+    # Word timestamps stretch a word over a silence beside it, so each heard pause belongs to
+    # the boundary between two words nearest to it.
+    gaps = [(a.end + b.start) / 2 for a, b in itertools.pairwise(words)]
+
+    def nearest_gap(pause: tuple[float, float]) -> int:
+        middle = (pause[0] + pause[1]) / 2
+        return min(range(len(gaps)), key=lambda i: abs(gaps[i] - middle))
+
     def pause_after(index: int) -> tuple[float, float] | None:
-        """A pause between this word and the next. Word timestamps stretch the next word over
-        a silence, so the pause begins about where this word ends, before the next one does."""
-        if index + 1 >= len(words):
+        if index >= len(gaps):
             return None
-        word, next_word = words[index], words[index + 1]
-        return next(
-            (p for p in pauses if word.end - 0.2 <= p[0] < next_word.end),
-            None,
-        )
+        return next((p for p in pauses if nearest_gap(p) == index), None)
 
     def cut_after(index: int) -> float:
         pause = pause_after(index)
