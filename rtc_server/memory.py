@@ -1,0 +1,41 @@
+"""Giving freed memory back to the system.
+
+Every join leaves native memory behind that is freed but not returned: glibc keeps it in the
+arenas of the threads that used it (the transcript store's, the event loop's). Measured with
+one client joining and leaving a room 2,000 times against a server in another process: RSS
+grew about 9.5 MB per 250 joins while Python's own allocations (tracemalloc) stayed flat, and
+calling `malloc_trim` every few seconds took the growth down to about 2.5 MB per 250 joins, and
+shrinking. Elsewhere than glibc this does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import logging
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+TRIM_EVERY_S = 10.0
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return None
+    return trim
+
+
+async def release_freed_memory(every_s: float = TRIM_EVERY_S) -> None:
+    """Return freed heap memory to the system now and then, for as long as it runs."""
+    trim = _malloc_trim()
+    if trim is None:
+        log.info("malloc_trim is not available here: freed memory stays with the allocator")
+        return
+    while True:
+        await asyncio.sleep(every_s)
+        trim(0)
