@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # program:package pairs installed with apt-get when the program is missing
-SYSTEM_PACKAGES := turnserver:coturn nginx:nginx chromium:chromium espeak-ng:espeak-ng promtool:prometheus \
+SYSTEM_PACKAGES := turnserver:coturn nginx:nginx chromium:chromium espeak-ng:espeak-ng promtool:prometheus iptables:iptables \
 	docker-compose:docker-compose
 
 .PHONY: run test bench lint python-test system-packages clean
@@ -62,7 +62,8 @@ FRONTEND_DEPS := $(FRONTEND)/node_modules/.package-lock.json
 FRONTEND_PYTHON ?= .venv/bin/python
 CHROME_BIN ?= /usr/bin/chromium
 
-.PHONY: frontend-install frontend-build frontend-test frontend-e2e frontend-serve frontend-clean
+.PHONY: frontend-install frontend-build frontend-test frontend-e2e frontend-serve frontend-clean \
+	screenshots
 
 # npm ci rewrites node_modules/.package-lock.json, so this reruns only when the lock file changes.
 $(FRONTEND_DEPS): $(FRONTEND)/package-lock.json
@@ -83,6 +84,13 @@ frontend-test: $(FRONTEND_DEPS)
 ## Two real browsers against the real backend and a local fake OpenAI server.
 frontend-e2e: frontend-build
 	$(FRONTEND_PYTHON) -m pytest tests/e2e -v
+
+## Regenerate docs/screenshots/ from a real backend and real browsers (about a minute).
+# Korean text needs a Korean font (Debian fonts-nanum), or it shows as empty boxes.
+screenshots: frontend-build
+	@fc-list :lang=ko | grep -q . || (apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-nanum)
+	$(FRONTEND_PYTHON) -m tests.e2e.screenshots
 
 ## Dev server on http://127.0.0.1:4200, proxying /ws, /api and /health to a backend on :5000.
 frontend-serve: $(FRONTEND_DEPS)
