@@ -36,7 +36,7 @@ def _wait_for_udp_listener(port: int, proc: subprocess.Popen[bytes], timeout: fl
 
 
 def start_turnserver(
-    binary: str, workdir: Path, secret: str, *extra: str
+    binary: str, workdir: Path, secret: str, *extra: str, conf: Path = TURN_CONF
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     low = next(_RELAY_WINDOWS)
@@ -45,7 +45,7 @@ def start_turnserver(
         [
             binary,
             "-c",
-            str(TURN_CONF),
+            str(conf),
             # What docker-compose.yml adds, with loopback for the host's addresses.
             f"--static-auth-secret={secret}",
             "--realm=captions.test",
