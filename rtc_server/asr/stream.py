@@ -47,7 +47,7 @@ REUSE_MARGIN_S = 0.2  # a partial must have heard this far past the last voiced 
 CONTEXT_GAP_S = 10.0  # a final this recent is the prompt for the speaker's next utterance
 CONTEXT_CHARS = 200
 MIN_COMMIT_WORDS = 3  # a final cut from ongoing speech has at least this many words
-COMMIT_PAUSE_S = 0.3  # a gap between two words this long is a boundary to commit at
+COMMIT_PAUSE_S = 0.3  # a silence this long inside speech is a boundary to commit at
 # Punctuation that ends a sentence or a clause, with the full-width forms CJK text uses.
 SENTENCE_END = (".", "!", "?", "\u3002", "\uff01", "\uff1f", "\u2026")
 CLAUSE_END = (",", ";", ":", "\u3001", "\uff0c", "\uff1b", "\uff1a")
