@@ -38,6 +38,7 @@ system-packages:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
 		command -v "$${pair%%:*}" >/dev/null || [ -x "/usr/sbin/$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; \
 	done; \
+	fc-list :lang=ko 2>/dev/null | grep -q . || missing="$$missing fonts-nanum"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
@@ -86,10 +87,8 @@ frontend-e2e: frontend-build
 	$(FRONTEND_PYTHON) -m pytest tests/e2e -v
 
 ## Regenerate docs/screenshots/ from a real backend and real browsers (about a minute).
-# Korean text needs a Korean font (Debian fonts-nanum), or it shows as empty boxes.
-screenshots: frontend-build
-	@fc-list :lang=ko | grep -q . || (apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-nanum)
+# Korean text needs a Korean font (fonts-nanum, from system-packages), or shows as boxes.
+screenshots: system-packages frontend-build
 	$(FRONTEND_PYTHON) -m tests.e2e.screenshots
 
 ## Dev server on http://127.0.0.1:4200, proxying /ws, /api and /health to a backend on :5000.

@@ -44,3 +44,72 @@ export function report(name, result) {
     process.exit(1);
   }
 }
+
+/** The two screen sizes the app is designed for. */
+export const SIZES = {
+  desktop: { width: 1366, height: 850 },
+  phone: { width: 390, height: 844 },
+};
+
+/** Joins from the join screen (room from the page's address) and waits until connected. */
+export async function joinRoom(page, { name, listenOnly, language = 'en' }) {
+  await page.getByTestId('join-name').fill(name);
+  // Languages come from /api/config.
+  await page
+    .locator(`[data-testid="join-language"] option[value="${language}"]`)
+    .waitFor({ state: 'attached' });
+  await page.getByTestId('join-language').selectOption(language);
+  await page.getByTestId(listenOnly ? 'join-listen-only' : 'join-speak').click();
+  await page.getByTestId('join-submit').click();
+  await page
+    .locator('[data-testid="connection-state"][data-state="connected"]')
+    .waitFor({ timeout: 30_000 });
+}
+
+/** Waits until the page shows at least `count` final captions. */
+export async function waitForFinals(page, count, timeoutMs) {
+  await page.waitForFunction(
+    (count) =>
+      document.querySelectorAll('[data-testid="caption-line"][data-final="true"]').length >= count,
+    count,
+    { timeout: timeoutMs, polling: 250 },
+  );
+}
+
+/**
+ * Theme (the system's, as the app follows it by default), window size and interface language,
+ * chosen with the language switch: in the header on the join screen, in Display in the room.
+ */
+export async function setLook(page, { theme, size, language }) {
+  await page.emulateMedia({ colorScheme: theme });
+  await page.setViewportSize(SIZES[size]);
+  const inRoom = await page.getByTestId('display-menu').isVisible();
+  if (inRoom) await page.getByTestId('display-menu').click();
+  await page.getByTestId('ui-language').selectOption(language);
+  if (inRoom) {
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid="display-menu"][aria-expanded="false"]').waitFor();
+  }
+  await settled(page);
+}
+
+/** Waits until no CSS transition runs (colours fade, e.g. between themes or into focus). */
+export function settled(page) {
+  return page.waitForFunction(
+    () =>
+      !document
+        .getAnimations()
+        .some((a) => a instanceof CSSTransition && a.playState === 'running'),
+    null,
+    { polling: 'raf' },
+  );
+}
+
+/** Every combination of theme, size and interface language. */
+export function looks() {
+  const all = [];
+  for (const theme of ['light', 'dark'])
+    for (const size of Object.keys(SIZES))
+      for (const language of ['en', 'ko']) all.push({ theme, size, language });
+  return all;
+}

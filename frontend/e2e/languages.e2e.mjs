@@ -15,7 +15,7 @@
 // comma-separated; default de,fr), TIMEOUT_S, CHROMIUM (optional).
 
 import path from 'node:path';
-import { launchWithMicrophone, openApp, report } from './browsers.mjs';
+import { joinRoom, launchWithMicrophone, openApp, report } from './browsers.mjs';
 
 const env = (name) => process.env[name] || fail(`environment variable ${name} is required`);
 const SCENARIO = env('SCENARIO');
@@ -43,16 +43,6 @@ function rendered(page) {
   return page.evaluate(
     () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
   );
-}
-
-async function join(page, { name, language, listenOnly }) {
-  await page.getByTestId('join-name').fill(name);
-  await page.getByTestId('join-language').selectOption(language);
-  await page.getByTestId(listenOnly ? 'join-listen-only' : 'join-speak').click();
-  await page.getByTestId('join-submit').click();
-  await page
-    .locator('[data-testid="connection-state"][data-state="connected"]')
-    .waitFor({ timeout: 30_000 });
 }
 
 /** A caption-language select: its options, and the text its aria-describedby points to. */
@@ -102,7 +92,7 @@ async function limits(page) {
   };
   log(`join screen offers ${joinScreen.options.length} caption languages`);
 
-  await join(page, { name: 'Reader', language: 'auto', listenOnly: true });
+  await joinRoom(page, { name: 'Reader', language: 'auto', listenOnly: true });
   const why = page.getByTestId('caption-language-why');
   await why.click();
   await rendered(page);
@@ -167,7 +157,7 @@ async function history(page) {
   await page
     .locator('[data-testid="join-language"] option[value="en"]')
     .waitFor({ state: 'attached' });
-  await join(page, { name: 'Ada', language: 'en', listenOnly: false });
+  await joinRoom(page, { name: 'Ada', language: 'en', listenOnly: false });
   log('speaker joined; waiting for the final captions');
   const spoken = await settle(
     page,

@@ -78,7 +78,7 @@ function finals(page) {
     [...document.querySelectorAll('[data-testid="caption-line"][data-final="true"]')].map(
       (line) => ({
         id: line.getAttribute('data-caption-id'),
-        speaker: line.querySelector('[data-testid="caption-speaker"]')?.textContent.trim(),
+        speaker: line.getAttribute('data-speaker'),
         text: line.querySelector('[data-testid="caption-original"]')?.textContent.trim(),
       }),
     ),
@@ -177,6 +177,7 @@ try {
   await alice.getByTestId('mic-mute').click();
   log('Alice muted; Eve leaves and joins again');
   await eve.getByTestId('leave').click();
+  await eve.getByTestId('start-over').click(); // from "You left" back to the join screen
   await eve.getByTestId('join-submit').waitFor();
   await join(eve, 'Eve', false);
   await sleep(2000);

@@ -1,7 +1,7 @@
 import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { ConfigService } from '../shared/config.service';
 import { PreferencesService } from '../shared/preferences.service';
-import { caption, translation } from '../testing/messages';
+import { BOB, caption, translation } from '../testing/messages';
 import { CaptionList } from './caption-list';
 import { CaptionStore } from './caption-store';
 
@@ -26,7 +26,10 @@ describe('CaptionList', () => {
     await fixture.whenStable();
   });
 
-  afterEach(() => element.remove());
+  afterEach(() => {
+    element.remove();
+    localStorage.clear(); // the interface language chosen here must not reach other tests
+  });
 
   it('shows a partial as provisional and replaces it in place with the final', async () => {
     store.apply(caption({ seq: 1, text: 'ask not' }));
@@ -44,6 +47,67 @@ describe('CaptionList', () => {
     expect(partial.dataset['final']).toBe('true');
     expect(text(partial, 'caption-original')).toBe('Ask not.');
     expect(text(partial, 'caption-speaker')).toBe('Ada');
+  });
+
+  it('names a speaker once for consecutive lines, again after someone else spoke', async () => {
+    store.apply(caption({ seq: 1, id: 'p-ada:1', text: 'One.', final: true, start: 1 }));
+    store.apply(caption({ seq: 2, id: 'p-ada:2', text: 'Two.', final: true, start: 3 }));
+    store.apply(
+      caption({ seq: 3, id: 'p-bob:1', speaker: BOB, text: 'Hi.', final: true, start: 4 }),
+    );
+    store.apply(caption({ seq: 4, id: 'p-ada:3', text: 'Three.', final: true, start: 6 }));
+    await fixture.whenStable();
+    expect(lines().map((line) => text(line, 'caption-speaker'))).toEqual([
+      'Ada',
+      null,
+      'Bob',
+      'Ada',
+    ]);
+    expect(lines().map((line) => line.querySelector('time') !== null)).toEqual([
+      true,
+      false,
+      true,
+      true,
+    ]);
+    expect(lines().map((line) => line.dataset['speaker'])).toEqual(['Ada', 'Ada', 'Bob', 'Ada']);
+  });
+
+  it('keeps a speaker’s colour when they come back with a new participant id', async () => {
+    store.apply(caption({ seq: 1, id: 'p-ada:1', text: 'Before.', final: true }));
+    store.apply(caption({ seq: 2, id: 'p-bob:1', speaker: BOB, text: 'Hi.', final: true }));
+    const back = { id: 'p-ada-again', name: 'Ada' };
+    store.apply(
+      caption({ seq: 3, id: 'p-ada-again:1', speaker: back, text: 'After.', final: true }),
+    );
+    await fixture.whenStable();
+    const [before, , after] = lines().map(
+      (line) => line.querySelector('[data-testid="caption-speaker"]')!.className,
+    );
+    expect(after).toBe(before);
+  });
+
+  it('is a labelled log that leaves announcements to the announcer', () => {
+    const log = element.querySelector('[data-testid="caption-list"]')!;
+    expect(log.getAttribute('role')).toBe('log');
+    expect(log.getAttribute('aria-label')).toBe('Captions');
+    expect(log.getAttribute('aria-live')).toBe('off');
+  });
+
+  it('shows times and texts in the interface language', async () => {
+    store.apply(caption({ seq: 1, text: 'Hello.', final: true }));
+    await fixture.whenStable();
+    TestBed.inject(PreferencesService).update({ uiLanguage: 'ko' });
+    await fixture.whenStable();
+    const time = element.querySelector('time')!;
+    const expected = new Intl.DateTimeFormat('ko', {
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    }).format(new Date(time.getAttribute('datetime')!));
+    expect(time.textContent!.trim()).toBe(expected);
+    expect(element.querySelector('[data-testid="caption-list"]')!.getAttribute('aria-label')).toBe(
+      '자막',
+    );
   });
 
   it('marks a final that was cut off when its speaker stopped being heard', async () => {

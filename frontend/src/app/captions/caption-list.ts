@@ -8,6 +8,7 @@ import {
   signal,
   viewChild,
 } from '@angular/core';
+import { I18n } from '../i18n/i18n.service';
 import { PreferencesService } from '../shared/preferences.service';
 import { Icon } from '../ui/icon';
 import { CaptionLine, CaptionStore } from './caption-store';
@@ -16,12 +17,8 @@ import { speakerColor } from './speaker-color';
 
 /** How close to the bottom (px) still counts as following the live end. */
 const FOLLOW_THRESHOLD_PX = 48;
-
-const TIME = new Intl.DateTimeFormat(undefined, {
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
+/** A pause this long starts a new group even for the same speaker, so times stay useful. */
+const GROUP_GAP_MS = 120_000;
 
 /** The live transcript: provisional partials, finals with translations, auto-scroll. */
 @Component({
@@ -30,10 +27,15 @@ const TIME = new Intl.DateTimeFormat(undefined, {
   imports: [Icon, LanguageBadge],
   host: { class: 'relative block h-full' },
   template: `
+    <!-- A log for assistive technology, kept quiet: the announcer below reads finals only. -->
     <div
       #scroller
       class="h-full overflow-y-auto px-4 py-6 sm:px-8"
+      role="log"
+      aria-live="off"
+      tabindex="0"
       data-testid="caption-list"
+      [attr.aria-label]="t('captions.log')"
       [style.font-size.px]="preferences().textSize"
       (scroll)="onScroll()"
     >
@@ -42,50 +44,55 @@ const TIME = new Intl.DateTimeFormat(undefined, {
           class="flex h-full flex-col items-center justify-center gap-3 text-center text-slate-500 dark:text-slate-400"
         >
           <app-icon name="captions" [size]="40" class="text-slate-300 dark:text-slate-700" />
-          <p class="text-base font-medium">Captions appear here as people speak.</p>
-          <p class="max-w-sm text-sm">
-            Invite others with the link at the top; each person reads in the language they choose.
-          </p>
+          <p class="text-base font-medium">{{ t('captions.empty') }}</p>
+          <p class="max-w-sm text-sm">{{ t('captions.emptyHint') }}</p>
         </div>
       } @else {
-        <ol class="mx-auto flex max-w-4xl flex-col gap-[0.9em]">
+        <ol class="mx-auto flex max-w-4xl flex-col">
           @for (line of shownLines(); track line.id) {
+            @let head = groupHeads().has(line.id);
             <li
               data-testid="caption-line"
+              [class]="head ? 'mt-[0.9em] first:mt-0' : 'mt-[0.3em]'"
               [attr.data-final]="line.final"
               [attr.data-caption-id]="line.id"
+              [attr.data-speaker]="line.speaker.name"
+              [attr.data-group-start]="head"
             >
               <div
-                class="mb-[0.15em] flex items-baseline gap-2 text-[max(0.6em,12px)] leading-tight"
+                class="flex items-baseline gap-2 text-[max(0.6em,12px)] leading-tight"
+                [class]="head || line.interrupted || !line.final ? 'mb-[0.15em]' : ''"
               >
-                <span
-                  class="font-semibold"
-                  [class]="color(line.speaker.id).text"
-                  data-testid="caption-speaker"
-                >
-                  {{ line.speaker.name }}
-                </span>
-                <time
-                  class="tabular-nums text-slate-500 dark:text-slate-400"
-                  [attr.datetime]="iso(line.startedAt)"
-                  [attr.title]="
-                    line.history ? 'Spoken before you joined; time is approximate' : null
-                  "
-                  >{{ time(line.startedAt) }}</time
-                >
-                <!-- Names the text right below it: the translation when only that is shown. -->
-                @let translationOnly = showTranslation(line) && !showOriginal(line);
+                <!-- A speaker's next lines in a row go without name and time, seen or heard. -->
+                @if (head) {
+                  <span
+                    class="font-semibold"
+                    [class]="color(line.speaker.name).text"
+                    data-testid="caption-speaker"
+                  >
+                    {{ line.speaker.name }}
+                  </span>
+                  <time
+                    class="tabular-nums text-slate-600 dark:text-slate-400"
+                    [attr.datetime]="iso(line.startedAt)"
+                    [attr.title]="line.history ? t('captions.history') : null"
+                    >{{ i18n.time(line.startedAt) }}</time
+                  >
+                }
+                <!-- Names the text right below it: the translation when only that is shown.
+                     A group shares its language, so later lines keep it for screen readers only. -->
                 <app-language-badge
                   data-testid="caption-line-language"
-                  [code]="translationOnly ? line.translation!.language : line.language"
-                  [machine]="translationOnly"
+                  [class.sr-only]="!head"
+                  [code]="shownLanguage(line)"
+                  [machine]="translationOnly(line)"
                 />
                 @if (line.interrupted) {
                   <span
                     class="italic text-amber-800 dark:text-amber-300"
-                    title="The speaker stopped being heard in the middle of this sentence"
+                    [attr.title]="t('captions.cutOffHint')"
                     data-testid="caption-interrupted"
-                    >cut off</span
+                    >{{ t('captions.cutOff') }}</span
                   >
                 }
                 @if (!line.final) {
@@ -116,7 +123,7 @@ const TIME = new Intl.DateTimeFormat(undefined, {
                   class="text-[max(0.7em,12px)] italic text-slate-500 dark:text-slate-400"
                   data-testid="caption-translated-with-next"
                 >
-                  Translated with the rest of the sentence below
+                  {{ t('captions.translatedWithNext') }}
                 </p>
               }
               @if (showTranslation(line) && line.translation; as translation) {
@@ -152,7 +159,7 @@ const TIME = new Intl.DateTimeFormat(undefined, {
         data-testid="jump-to-live"
         (click)="jumpToLive()"
       >
-        <app-icon name="arrow-down" [size]="16" /> Jump to live
+        <app-icon name="arrow-down" [size]="16" /> {{ t('captions.jumpToLive') }}
       </button>
     }
 
@@ -163,6 +170,8 @@ const TIME = new Intl.DateTimeFormat(undefined, {
 })
 export class CaptionList {
   private readonly captions = inject(CaptionStore);
+  protected readonly i18n = inject(I18n);
+  protected readonly t = this.i18n.t;
   protected readonly preferences = inject(PreferencesService).preferences;
   private readonly scroller = viewChild.required<ElementRef<HTMLElement>>('scroller');
 
@@ -173,6 +182,26 @@ export class CaptionList {
       ? this.lines().filter((line) => !line.translatedWith)
       : this.lines(),
   );
+  /**
+   * Lines that start a group: another speaker, another shown language, or a long pause
+   * since the line before. Only these show the speaker's name and the time.
+   */
+  protected readonly groupHeads = computed(() => {
+    const heads = new Set<string>();
+    let previous: CaptionLine | null = null;
+    for (const line of this.shownLines()) {
+      if (
+        previous === null ||
+        previous.speaker.name !== line.speaker.name ||
+        this.shownLanguage(previous) !== this.shownLanguage(line) ||
+        line.startedAt - previous.startedAt > GROUP_GAP_MS
+      ) {
+        heads.add(line.id);
+      }
+      previous = line;
+    }
+    return heads;
+  });
   protected readonly following = signal(true);
   private lastScrollTop = 0;
   protected readonly color = speakerColor;
@@ -197,6 +226,15 @@ export class CaptionList {
         }
       },
     });
+  }
+
+  /** Only the translation is shown, so the badge names its language. */
+  protected translationOnly(line: CaptionLine): boolean {
+    return this.showTranslation(line) && !this.showOriginal(line);
+  }
+
+  protected shownLanguage(line: CaptionLine): string {
+    return this.translationOnly(line) ? line.translation!.language : line.language;
   }
 
   protected showOriginal(line: CaptionLine): boolean {
@@ -225,10 +263,6 @@ export class CaptionList {
     const el = this.scroller().nativeElement;
     el.scrollTo({ top: el.scrollHeight, behavior: 'smooth' });
     this.following.set(true);
-  }
-
-  protected time(ms: number): string {
-    return TIME.format(ms);
   }
 
   protected iso(ms: number): string {

@@ -1,41 +1,40 @@
 import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
+import { MessageKey } from '../i18n/en';
+import { I18n } from '../i18n/i18n.service';
+import { LanguageSwitch } from '../i18n/language-switch';
 import { CaptionView, PreferencesService, TEXT_SIZE } from '../shared/preferences.service';
 import { Menu } from '../ui/menu';
 
-const VIEWS: { value: CaptionView; label: string; hint: string }[] = [
-  {
-    value: 'translation',
-    label: 'Translation',
-    hint: 'Machine translations into your caption language; the original until one arrives',
-  },
-  { value: 'both', label: 'Both', hint: 'The original with its machine translation below' },
-  { value: 'original', label: 'Original', hint: 'What was said, in the language spoken' },
+const VIEWS: { value: CaptionView; label: MessageKey; hint: MessageKey }[] = [
+  { value: 'translation', label: 'display.translation', hint: 'display.translationHint' },
+  { value: 'both', label: 'display.both', hint: 'display.bothHint' },
+  { value: 'original', label: 'display.original', hint: 'display.originalHint' },
 ];
 
-/** What each caption line shows, and how large. */
+/** What each caption line shows, and how large; and the interface language. */
 @Component({
   selector: 'app-display-menu',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [Menu],
+  imports: [LanguageSwitch, Menu],
   template: `
-    <app-menu label="Display" icon="text" testId="display-menu" [closeOnSelect]="false">
+    <app-menu [label]="t('display.menu')" icon="text" testId="display-menu" [closeOnSelect]="false">
       <div class="flex flex-col gap-3 p-2 sm:w-64">
         <fieldset>
           <legend class="mb-1.5 text-xs font-semibold text-slate-500 dark:text-slate-400">
-            Show
+            {{ t('display.show') }}
           </legend>
           <div class="grid grid-cols-3 gap-1 rounded-lg bg-slate-100 p-1 dark:bg-slate-800">
             @for (view of views; track view.value) {
               <button
                 type="button"
-                class="rounded-md px-2 py-1 text-xs font-medium"
+                class="rounded-md px-2 py-1 text-xs font-medium max-sm:min-h-11"
                 [class.segment-on]="preferences().view === view.value"
                 [attr.aria-pressed]="preferences().view === view.value"
-                [attr.title]="view.hint"
+                [attr.title]="t(view.hint)"
                 [attr.data-testid]="'view-' + view.value"
                 (click)="prefs.update({ view: view.value })"
               >
-                {{ view.label }}
+                {{ t(view.label) }}
               </button>
             }
           </div>
@@ -44,7 +43,8 @@ const VIEWS: { value: CaptionView; label: string; hint: string }[] = [
           <span
             class="flex justify-between text-xs font-semibold text-slate-500 dark:text-slate-400"
           >
-            Text size <span class="tabular-nums">{{ preferences().textSize }} px</span>
+            {{ t('display.textSize') }}
+            <span class="tabular-nums">{{ preferences().textSize }} px</span>
           </span>
           <input
             type="range"
@@ -57,12 +57,19 @@ const VIEWS: { value: CaptionView; label: string; hint: string }[] = [
             (input)="setSize($event)"
           />
         </label>
+        <label class="flex flex-col gap-1.5">
+          <span class="text-xs font-semibold text-slate-500 dark:text-slate-400">{{
+            t('ui.language')
+          }}</span>
+          <app-language-switch />
+        </label>
       </div>
     </app-menu>
   `,
 })
 export class DisplayMenu {
   protected readonly prefs = inject(PreferencesService);
+  protected readonly t = inject(I18n).t;
   protected readonly preferences = this.prefs.preferences;
   protected readonly views = VIEWS;
   protected readonly size = TEXT_SIZE;

@@ -1,19 +1,16 @@
 import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
+import { MessageKey } from '../i18n/en';
+import { I18n } from '../i18n/i18n.service';
 import { Icon } from '../ui/icon';
 import { DiagnosticsService } from './diagnostics.service';
 import { SessionService } from './session.service';
 
-const ROUTE: Record<string, string> = {
-  host: 'Direct',
-  srflx: 'Direct (through NAT)',
-  prflx: 'Direct (through NAT)',
-  relay: 'Relayed (TURN)',
+const ROUTE: Record<string, MessageKey> = {
+  host: 'diag.direct',
+  srflx: 'diag.nat',
+  prflx: 'diag.nat',
+  relay: 'diag.relay',
 };
-
-const LATENCY_HELP =
-  'Measured on this device: from the moment the server reports that a speaker stopped ' +
-  'talking to the arrival of their final caption. It includes recognition time and the ' +
-  'network; browser and server clocks are never compared.';
 
 /** Connection details for troubleshooting: route, round trips, caption latency. */
 @Component({
@@ -22,31 +19,37 @@ const LATENCY_HELP =
   imports: [Icon],
   template: `
     <dl class="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5 text-sm" data-testid="diagnostics">
-      <dt class="text-slate-500 dark:text-slate-400">Connection</dt>
+      <dt class="text-slate-500 dark:text-slate-400">{{ t('diag.connection') }}</dt>
       <dd data-testid="diag-state">{{ session.state() }}</dd>
       <dt class="text-slate-500 dark:text-slate-400">ICE</dt>
       <dd data-testid="diag-ice">{{ diagnostics.iceState() ?? '—' }}</dd>
-      <dt class="text-slate-500 dark:text-slate-400">Route</dt>
+      <dt class="text-slate-500 dark:text-slate-400">{{ t('diag.route') }}</dt>
       <dd data-testid="diag-route">{{ route() }}</dd>
-      <dt class="text-slate-500 dark:text-slate-400">Media RTT</dt>
+      <dt class="text-slate-500 dark:text-slate-400">{{ t('diag.mediaRtt') }}</dt>
       <dd>{{ ms(stats()?.roundTripMs) }}</dd>
-      <dt class="text-slate-500 dark:text-slate-400">Signaling RTT</dt>
+      <dt class="text-slate-500 dark:text-slate-400">{{ t('diag.signalingRtt') }}</dt>
       <dd>{{ ms(diagnostics.signalingRoundTripMs()) }}</dd>
-      <dt class="text-slate-500 dark:text-slate-400">Audio in</dt>
+      <dt class="text-slate-500 dark:text-slate-400">{{ t('diag.audioIn') }}</dt>
       <dd>
         @if (stats()?.audioJitterMs !== null && stats()?.audioJitterMs !== undefined) {
-          jitter {{ stats()!.audioJitterMs }} ms · lost {{ stats()!.audioPacketsLost ?? 0 }}
+          {{
+            t('diag.jitter', {
+              jitter: stats()!.audioJitterMs!,
+              lost: stats()!.audioPacketsLost ?? 0,
+            })
+          }}
         } @else {
           —
         }
       </dd>
       <dt class="flex items-center gap-1 text-slate-500 dark:text-slate-400">
-        Caption delay
+        {{ t('diag.delay') }}
         <span
-          class="cursor-help text-slate-400"
-          [attr.title]="latencyHelp"
+          class="cursor-help text-slate-500 dark:text-slate-400"
+          role="img"
+          [attr.title]="t('diag.delayHelp')"
           tabindex="0"
-          [attr.aria-label]="latencyHelp"
+          [attr.aria-label]="t('diag.delayHelp')"
         >
           <app-icon name="info" [size]="14" />
         </span>
@@ -54,9 +57,9 @@ const LATENCY_HELP =
       <dd data-testid="diag-latency">
         @if (diagnostics.lastLatencyMs() !== null) {
           {{ diagnostics.lastLatencyMs() }} ms
-          <span class="text-slate-500 dark:text-slate-400"
-            >(median {{ diagnostics.medianLatencyMs() }} ms)</span
-          >
+          <span class="text-slate-500 dark:text-slate-400">{{
+            t('diag.median', { ms: diagnostics.medianLatencyMs()! })
+          }}</span>
         } @else {
           —
         }
@@ -68,15 +71,14 @@ export class DiagnosticsPanel {
   protected readonly diagnostics = inject(DiagnosticsService);
   protected readonly session = inject(SessionService);
   protected readonly stats = this.diagnostics.stats;
-  protected readonly latencyHelp = LATENCY_HELP;
+  protected readonly t = inject(I18n).t;
 
   protected readonly route = computed(() => {
     const stats = this.stats();
     if (!stats?.localCandidateType) return '—';
     const relayed = stats.localCandidateType === 'relay' || stats.remoteCandidateType === 'relay';
-    const kind = relayed
-      ? ROUTE['relay']
-      : (ROUTE[stats.localCandidateType] ?? stats.localCandidateType);
+    const key = ROUTE[relayed ? 'relay' : stats.localCandidateType];
+    const kind = key ? this.t(key) : stats.localCandidateType;
     const transport = stats.relayProtocol ?? stats.protocol;
     return transport ? `${kind}, ${transport.toUpperCase()}` : kind;
   });

@@ -148,9 +148,50 @@ describe('SessionService', () => {
     FakeWebSocket.latest.accept();
     FakeWebSocket.latest.receive({ type: 'error', code: 'token_expired', message: 'expired' });
     expect(session.state()).toBe('idle');
-    expect(session.refusal()).toBe('This invite link has expired. Ask for a new one.');
+    expect(session.refusal()).toEqual({ key: 'access.token_expired' });
     session.join(SETTINGS);
     expect(session.refusal()).toBeNull();
+  });
+
+  it('says a restarting server is reconnected to by itself, in its own words', () => {
+    const notifications = TestBed.inject(NotificationService);
+    session.join(SETTINGS);
+    FakeWebSocket.latest.accept();
+    FakeWebSocket.latest.receive({
+      type: 'notice',
+      code: 'server_shutdown',
+      message: 'The server is restarting. Reconnect in a moment.',
+      language: null,
+    });
+    const text = notifications.toasts().at(-1)!.text;
+    expect(text).toContain('reconnects by itself');
+    expect(text).not.toContain('Reconnect in a moment');
+  });
+
+  it('explains a closed signaling connection without a close code', async () => {
+    spyOn(Math, 'random').and.returnValue(0);
+    session.join(SETTINGS);
+    FakeWebSocket.latest.accept();
+    FakeWebSocket.latest.receive(joined());
+    FakeWebSocket.latest.drop(1000);
+    expect(session.state()).toBe('reconnecting');
+    expect(session.detail()).toBe('The connection to the server closed');
+  });
+
+  it('rejoins the same room after a reload, and forgets it on leaving', async () => {
+    session.join({ ...SETTINGS, token: joinToken('standup') });
+    TestBed.tick();
+    const { token, ...stored } = SETTINGS; // never stored: it stays in the page's address
+    expect(JSON.parse(sessionStorage.getItem('captions.meeting.v1')!)).toEqual(stored);
+    session.leave();
+    TestBed.tick();
+    expect(sessionStorage.getItem('captions.meeting.v1')).toBeNull();
+    expect(session.rejoinAfterReload()).toBeFalse();
+
+    sessionStorage.setItem('captions.meeting.v1', JSON.stringify(stored));
+    expect(session.rejoinAfterReload()).toBeTrue();
+    expect(session.state()).toBe('connecting');
+    expect(session.settings()).toEqual(SETTINGS);
   });
 
   it('resumes its session after losing signaling, saying which captions it has', async () => {
@@ -178,6 +219,21 @@ describe('SessionService', () => {
     expect(second.sentOfType('join').length).toBe(2);
     expect(second.sentOfType('join')[1]['resume']).toBeUndefined();
     expect(session.state()).toBe('reconnecting');
+  });
+
+  it('resumes by itself when the server says the media connection was lost', async () => {
+    spyOn(Math, 'random').and.returnValue(0);
+    await joinAndOffer();
+    FakeWebSocket.latest.receive(joined({ resume_token: 'tok-1' }));
+    FakeWebSocket.latest.receive({ type: 'error', code: 'connection_lost', message: 'gone' });
+    expect(session.state()).toBe('reconnecting');
+    await until(() => FakeWebSocket.instances.length === 2, 2000);
+    const second = FakeWebSocket.latest;
+    second.accept();
+    await until(() => second.sentOfType('join').length === 1);
+    expect(second.sentOfType('join')[0]['resume']).toEqual(
+      jasmine.objectContaining({ participant_id: ADA.id, token: 'tok-1' }),
+    );
   });
 
   it('joins afresh after leaving, even with a resume token', async () => {
@@ -234,11 +290,8 @@ describe('SessionService', () => {
     first.receive(joined({ resume_token: 'tok' }));
     first.receive({ type: 'notice', code: 'audio_not_arriving', message: 'Not heard.' });
     const [toast] = notifications.toasts();
-    expect([toast.kind, toast.text, toast.action?.label]).toEqual([
-      'warning',
-      'Not heard.',
-      'Reconnect',
-    ]);
+    expect([toast.kind, toast.action?.label]).toEqual(['warning', 'Reconnect']);
+    expect(toast.text).toContain('stopped receiving your microphone'); // the app's words
     toast.action!.run();
     expect(FakeWebSocket.latest).not.toBe(first);
     FakeWebSocket.latest.accept();

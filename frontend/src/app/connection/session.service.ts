@@ -1,5 +1,7 @@
 import { Injectable, effect, inject, signal } from '@angular/core';
 import { CaptionStore } from '../captions/caption-store';
+import { MessageKey } from '../i18n/en';
+import { I18n, Message } from '../i18n/i18n.service';
 import { MicrophoneService } from '../media/microphone.service';
 import {
   IceServer,
@@ -11,12 +13,12 @@ import {
   parseChannelMessage,
 } from '../protocol/protocol';
 import { RoomStore } from '../room/room-store';
-import { ACCESS_ERRORS } from '../shared/join-token';
+import { ACCESS_ERRORS, tokenForRoom } from '../shared/join-token';
 import { NotificationService } from '../shared/notification.service';
-import { signalingUrl } from '../shared/room-link';
+import { signalingUrl, tokenFromUrl } from '../shared/room-link';
 import { DiagnosticsService } from './diagnostics.service';
 import { MediaPeer } from './media-peer';
-import { SignalingSocket } from './signaling-socket';
+import { SignalingLoss, SignalingSocket } from './signaling-socket';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed';
 
@@ -55,6 +57,20 @@ const RESOLVED_NOTICES = new Set(['translation_resumed', 'captions_on_time', 'au
 const NOT_HEARD_NOTICES = new Set(['audio_not_arriving', 'speech_not_captioned']);
 /** Answers to the offer that would only repeat with the same browser. */
 const OFFER_ERRORS = new Set(['bad_sdp', 'no_audio', 'too_many_speakers']);
+/** Notices the app says in its own words (and language) rather than the server's. */
+const NOTICE_TEXT: Record<string, MessageKey> = {
+  server_shutdown: 'notice.server_shutdown',
+  captions_delayed: 'notice.captions_delayed',
+  captions_on_time: 'notice.captions_on_time',
+  audio_not_arriving: 'notice.audio_not_arriving',
+  audio_arriving: 'notice.audio_arriving',
+  speech_not_captioned: 'notice.speech_not_captioned',
+};
+/**
+ * The room this tab is in, so a reload goes back into it. Per tab (sessionStorage) and without
+ * the join token, which stays in the page's address.
+ */
+const MEETING_KEY = 'captions.meeting.v1';
 
 /**
  * One participation in a room: joins over signaling, sets up the media peer, routes what
@@ -68,6 +84,7 @@ export class SessionService {
   private readonly microphone = inject(MicrophoneService);
   private readonly diagnostics = inject(DiagnosticsService);
   private readonly notifications = inject(NotificationService);
+  private readonly t = inject(I18n).t;
 
   readonly state = signal<ConnectionState>('idle');
   /** Why the state is what it is, for the user (empty when all is well). */
@@ -78,7 +95,7 @@ export class SessionService {
   readonly captionLanguage = signal<string | null>(null);
   readonly translation = signal<TranslationCapability | null>(null);
   /** Why the server refused to let us in (no, expired or wrong invite link); set when idle. */
-  readonly refusal = signal<string | null>(null);
+  readonly refusal = signal<Message | null>(null);
 
   private socket: SignalingSocket | null = null;
   private peer: MediaPeer | null = null;
@@ -103,6 +120,26 @@ export class SessionService {
       if (this.state() === 'reconnecting') this.connect();
     });
     window.addEventListener('pagehide', () => this.socket?.send({ type: 'leave' }));
+    effect(() => {
+      const settings = this.settings();
+      if (this.state() === 'idle' || settings === null) return removeStored(MEETING_KEY);
+      const { token, ...meeting } = settings;
+      store(MEETING_KEY, meeting);
+    });
+  }
+
+  /** After a reload in a room: joins it again (the token from the address); false if none. */
+  rejoinAfterReload(): boolean {
+    const saved = readMeeting();
+    if (saved === null) return false;
+    this.join({ ...saved, token: tokenForRoom(tokenFromUrl(new URL(location.href)), saved.room) });
+    return true;
+  }
+
+  /** Back to the start after leaving: the join screen instead of the "you left" one. */
+  startOver(): void {
+    this.settings.set(null);
+    this.captions.clear();
   }
 
   join(settings: SessionSettings): void {
@@ -166,16 +203,18 @@ export class SessionService {
     const guard = this.guard();
     this.socket = new SignalingSocket(signalingUrl(document.baseURI), {
       message: guard((message: SignalingMessage) => this.onSignal(message)),
-      lost: guard((reason: string) => this.connectionLost(reason)),
+      lost: guard((loss: SignalingLoss) =>
+        this.connectionLost(this.t(loss === 'closed' ? 'lost.closed' : 'lost.silent')),
+      ),
       roundTrip: guard((ms: number) => this.diagnostics.signalingRoundTripMs.set(ms)),
     });
     this.after(
       CONNECT_TIMEOUT_MS,
-      guard(() => this.connectionLost('Connecting took too long')),
+      guard(() => this.connectionLost(this.t('lost.timeout'))),
     );
     this.socket.opened.then(
       guard(() => this.sendJoin()),
-      guard(() => this.connectionLost('The server cannot be reached')),
+      guard(() => this.connectionLost(this.t('lost.unreachable'))),
     );
   }
 
@@ -220,7 +259,7 @@ export class SessionService {
       case 'answer':
         this.peer
           ?.acceptAnswer(message.sdp)
-          .catch(this.guard()(() => this.connectionLost('The server’s answer was not usable')));
+          .catch(this.guard()(() => this.connectionLost(this.t('lost.badAnswer'))));
         break;
       case 'participants':
         this.room.setParticipants(message.participants);
@@ -228,16 +267,19 @@ export class SessionService {
       case 'participant_joined':
         this.room.upsert(message.participant);
         if (message.participant.id !== this.room.selfId()) {
-          this.notifications.show('info', `${message.participant.name} joined`);
+          this.notifications.show(
+            'info',
+            this.t('people.joined', { name: message.participant.name }),
+          );
         }
         break;
       case 'participant_left':
         this.room.remove(message.participant.id);
         this.notifications.show(
           'info',
-          message.reason === 'left'
-            ? `${message.participant.name} left`
-            : `${message.participant.name} lost their connection`,
+          this.t(message.reason === 'left' ? 'people.left' : 'people.lostConnection', {
+            name: message.participant.name,
+          }),
         );
         break;
       case 'caption_language':
@@ -249,9 +291,9 @@ export class SessionService {
       case 'notice':
         this.notifications.show(
           RESOLVED_NOTICES.has(message.code) ? 'success' : 'warning',
-          message.message,
+          message.code in NOTICE_TEXT ? this.t(NOTICE_TEXT[message.code]) : message.message,
           NOT_HEARD_NOTICES.has(message.code)
-            ? { label: 'Reconnect', run: () => this.reconnect() }
+            ? { label: this.t('people.reconnect'), run: () => this.reconnect() }
             : undefined,
         );
         break;
@@ -274,17 +316,17 @@ export class SessionService {
       this.resumable = null;
       this.sendJoin();
     } else if (code === 'connection_lost') {
-      this.resumable = null; // the server ended the session
-      this.connectionLost('The media connection was lost');
+      // The server holds the session a while: resuming brings back the captions missed.
+      this.connectionLost(this.t('lost.media'));
     } else if (code === 'not_ready') {
-      this.connectionLost('The speech service is still starting');
+      this.connectionLost(this.t('lost.notReady'));
     } else if (code === 'internal') {
-      this.connectionLost('The server had a problem');
+      this.connectionLost(this.t('lost.internal'));
     } else if (
       (!this.joined && JOIN_ERRORS.has(code)) ||
       (this.state() !== 'connected' && OFFER_ERRORS.has(code))
     ) {
-      this.fail(code === 'room_full' ? 'This room is full.' : message);
+      this.fail(code === 'room_full' ? this.t('room.full') : message);
     } else {
       this.notifications.show('error', message);
     }
@@ -299,11 +341,11 @@ export class SessionService {
     const generation = this.generation;
     const settings = this.settings()!;
     if (settings.forceRelay && !iceServers.some((s) => [s.urls].flat().some(isTurnUrl))) {
-      this.fail('Relay (TURN) was forced, but this server offers no TURN server.');
+      this.fail(this.t('lost.noTurn'));
       return;
     }
     if (!settings.listenOnly && !this.microphone.track() && !(await this.microphone.start())) {
-      guard(() => this.fail(this.microphone.problemText() ?? 'The microphone is unavailable.'))();
+      guard(() => this.fail(this.microphone.problemText() ?? this.t('mic.unavailable')))();
       return;
     }
     if (generation !== this.generation) return;
@@ -322,7 +364,7 @@ export class SessionService {
         ),
         channelOpen: guard(() => this.channelOpened()),
         channelMessage: guard((data: string) => this.onChannelMessage(data)),
-        channelClosed: guard(() => this.connectionLost('The caption channel closed')),
+        channelClosed: guard(() => this.connectionLost(this.t('lost.channelClosed'))),
         track: guard((track: MediaStreamTrack, mid: string | null, stream: MediaStream | null) =>
           this.room.addAudio(track, mid, stream),
         ),
@@ -338,7 +380,7 @@ export class SessionService {
         this.pendingCandidates = [];
       })();
     } catch {
-      guard(() => this.connectionLost('Could not create the media connection'))();
+      guard(() => this.connectionLost(this.t('lost.noPeer')))();
     }
   }
 
@@ -352,7 +394,7 @@ export class SessionService {
 
   private onPeerState(state: RTCPeerConnectionState): void {
     if (state === 'failed') {
-      this.connectionLost('The media connection failed');
+      this.connectionLost(this.t('lost.mediaFailed'));
     } else if (state === 'disconnected') {
       // Often a short network blip that ICE recovers from by itself.
       const guard = this.guard();
@@ -360,7 +402,7 @@ export class SessionService {
         DISCONNECTED_GRACE_MS,
         guard(() => {
           if (this.peer?.connectionState === 'disconnected') {
-            this.connectionLost('The media connection was interrupted');
+            this.connectionLost(this.t('lost.mediaInterrupted'));
           }
         }),
       );
@@ -408,7 +450,7 @@ export class SessionService {
     this.teardown();
     this.failures++;
     if (this.failures > MAX_RETRIES) {
-      this.fail(`${reason}. Gave up after ${MAX_RETRIES} attempts.`);
+      this.fail(this.t('lost.gaveUp', { reason, attempts: MAX_RETRIES }));
       return;
     }
     const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.failures - 1));
@@ -448,6 +490,40 @@ export class SessionService {
     // Timeout and interval ids share one pool in browsers, so one clear handles both.
     this.timers.forEach((id) => clearTimeout(id));
     this.timers = [];
+  }
+}
+
+function readMeeting(): Omit<SessionSettings, 'token'> | null {
+  try {
+    const saved: unknown = JSON.parse(sessionStorage.getItem(MEETING_KEY) ?? 'null');
+    if (typeof saved !== 'object' || saved === null) return null;
+    const s = saved as Record<string, unknown>;
+    const ok =
+      typeof s['room'] === 'string' &&
+      typeof s['name'] === 'string' &&
+      typeof s['language'] === 'string' &&
+      (s['captionLanguage'] === null || typeof s['captionLanguage'] === 'string') &&
+      typeof s['listenOnly'] === 'boolean' &&
+      typeof s['forceRelay'] === 'boolean';
+    return ok ? (saved as Omit<SessionSettings, 'token'>) : null;
+  } catch {
+    return null; // unreadable: start from the join screen
+  }
+}
+
+function store(key: string, value: unknown): void {
+  try {
+    sessionStorage.setItem(key, JSON.stringify(value));
+  } catch {
+    // Storage disabled: a reload then lands on the join screen.
+  }
+}
+
+function removeStored(key: string): void {
+  try {
+    sessionStorage.removeItem(key);
+  } catch {
+    // Nothing was stored.
   }
 }
 

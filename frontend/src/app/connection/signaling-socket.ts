@@ -8,10 +8,13 @@ import {
 export interface SignalingHandlers {
   message(message: SignalingMessage): void;
   /** The socket closed or went silent; not called after `close()`. */
-  lost(reason: string): void;
+  lost(reason: SignalingLoss): void;
   /** Round-trip time of a ping, in milliseconds. */
   roundTrip(ms: number): void;
 }
+
+/** Why the socket is gone: the user needs no close code, only whether it closed or went quiet. */
+export type SignalingLoss = 'closed' | 'silent';
 
 const PING_INTERVAL_MS = 15_000;
 const OPEN_TIMEOUT_MS = 10_000;
@@ -45,10 +48,9 @@ export class SignalingSocket {
       () => undefined,
     );
     this.socket.addEventListener('message', (event) => this.receive(event));
-    this.socket.addEventListener('close', (event) => {
+    this.socket.addEventListener('close', () => {
       clearInterval(this.pingTimer);
-      if (!this.closedByUs)
-        this.handlers.lost(`Lost the connection to the server (code ${event.code})`);
+      if (!this.closedByUs) this.handlers.lost('closed');
     });
   }
 
@@ -70,7 +72,7 @@ export class SignalingSocket {
       // the socket looks open (sleeping laptop, dropped NAT mapping).
       if (this.pingSentAt !== null) {
         this.close();
-        this.handlers.lost('The server stopped answering');
+        this.handlers.lost('silent');
         return;
       }
       this.pingSentAt = performance.now();

@@ -52,7 +52,7 @@ describe('JoinScreen', () => {
     const captions = [...byTestId<HTMLSelectElement>('join-caption-language').options].map((o) =>
       o.text.trim(),
     );
-    expect(captions).toEqual(['Each speaker’s language', 'English', 'German']);
+    expect(captions).toEqual(['As spoken', 'English', 'German']);
   });
 
   it('names the caption languages when the server translates into only a few', async () => {
@@ -93,7 +93,7 @@ describe('JoinScreen', () => {
     it('lists every language, the unavailable ones disabled, and says why', async () => {
       await useTranslation([]);
       expect(captionOptions()).toEqual([
-        { label: 'Each speaker’s language', disabled: false },
+        { label: 'As spoken', disabled: false },
         { label: 'English (not available)', disabled: true },
         { label: 'French (not available)', disabled: true },
         { label: 'German (not available)', disabled: true },
@@ -120,13 +120,81 @@ describe('JoinScreen', () => {
     });
   });
 
-  it('explains what is wrong instead of joining', async () => {
+  it('explains what is wrong next to each field and focuses the first one', async () => {
+    document.body.appendChild(element);
     type('join-room', 'no spaces please');
-    type('join-name', 'Ada');
+    type('join-name', ' ');
     byTestId<HTMLButtonElement>('join-submit').click();
     await fixture.whenStable();
-    expect(byTestId('join-error').textContent).toContain('Room names');
     expect(join).not.toHaveBeenCalled();
+    const room = byTestId<HTMLInputElement>('join-room');
+    const name = byTestId<HTMLInputElement>('join-name');
+    expect(room.getAttribute('aria-invalid')).toBe('true');
+    expect(document.getElementById(room.getAttribute('aria-describedby')!)!.textContent).toContain(
+      'Room names',
+    );
+    expect(name.getAttribute('aria-invalid')).toBe('true');
+    expect(document.getElementById(name.getAttribute('aria-describedby')!)!.textContent).toContain(
+      'enter your name',
+    );
+    expect(document.activeElement).toBe(room);
+
+    type('join-room', 'no-spaces');
+    await fixture.whenStable();
+    expect(room.getAttribute('aria-invalid')).toBeNull();
+    expect(element.querySelector('[data-testid="join-room-error"]')).toBeNull();
+    byTestId<HTMLButtonElement>('join-submit').click();
+    await fixture.whenStable();
+    expect(document.activeElement).toBe(name);
+    element.remove();
+  });
+
+  describe('opened from an invite link with an invalid room name', () => {
+    beforeEach(async () => {
+      history.pushState(null, '', '?room=Team%20Meeting%20%231');
+      fixture = TestBed.createComponent(JoinScreen);
+      element = fixture.nativeElement;
+      await fixture.whenStable();
+    });
+    afterEach(() => history.pushState(null, '', location.pathname));
+
+    it('keeps the name, says what is wrong and offers a valid one', async () => {
+      expect(byTestId<HTMLInputElement>('join-room').value).toBe('Team Meeting #1');
+      expect(element.querySelector('[data-testid="join-name-error"]')).toBeNull(); // not yet
+      expect(byTestId('join-room-error').textContent).toContain('“Team Meeting #1”');
+      byTestId<HTMLButtonElement>('join-room-suggestion').click();
+      await fixture.whenStable();
+      expect(byTestId<HTMLInputElement>('join-room').value).toBe('Team-Meeting-1');
+      expect(element.querySelector('[data-testid="join-room-error"]')).toBeNull();
+      type('join-name', 'Ada');
+      byTestId<HTMLButtonElement>('join-listen-only').click();
+      await fixture.whenStable();
+      byTestId<HTMLButtonElement>('join-submit').click();
+      await fixture.whenStable();
+      expect(join).toHaveBeenCalledOnceWith(jasmine.objectContaining({ room: 'Team-Meeting-1' }));
+    });
+  });
+
+  it('switches every text to Korean and back', async () => {
+    const heading = () => element.querySelector('h1')!.textContent!.trim();
+    expect(heading()).toBe('Start or join a room');
+    const select = byTestId<HTMLSelectElement>('ui-language');
+    select.value = 'ko';
+    select.dispatchEvent(new Event('change'));
+    await fixture.whenStable();
+    expect(heading()).toBe('회의실 만들기 또는 참여');
+    expect(byTestId('join-submit').textContent!.trim()).toBe('참여하기');
+    expect(document.documentElement.lang).toBe('ko');
+    // Language names come from Intl in the interface's language.
+    const spoken = [...byTestId<HTMLSelectElement>('join-language').options].map((o) =>
+      o.text.trim(),
+    );
+    expect(spoken).toContain(new Intl.DisplayNames('ko', { type: 'language' }).of('de')!);
+    expect(JSON.parse(localStorage.getItem('captions.preferences.v1')!).uiLanguage).toBe('ko');
+    select.value = 'en';
+    select.dispatchEvent(new Event('change'));
+    await fixture.whenStable();
+    expect(heading()).toBe('Start or join a room');
   });
 
   it('joins listen-only with the chosen languages and remembers them', async () => {
@@ -209,7 +277,7 @@ describe('JoinScreen', () => {
     });
 
     it('shows the server’s refusal after returning from a join', async () => {
-      TestBed.inject(SessionService).refusal.set('This invite link is for a different room.');
+      TestBed.inject(SessionService).refusal.set({ key: 'access.token_wrong_room' });
       await fixture.whenStable();
       expect(byTestId('join-access').textContent).toContain('for a different room');
     });

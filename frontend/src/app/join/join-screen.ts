@@ -1,14 +1,30 @@
-import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  ElementRef,
+  computed,
+  inject,
+  signal,
+  viewChild,
+} from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { SessionService, SessionSettings } from '../connection/session.service';
+import { I18n } from '../i18n/i18n.service';
+import { LanguageSwitch } from '../i18n/language-switch';
 import { MicrophoneService } from '../media/microphone.service';
-import { MAX_NAME_LENGTH, validateJoin } from '../protocol/protocol';
+import { MAX_NAME_LENGTH, ROOM_PATTERN, validateJoin } from '../protocol/protocol';
 import { copyText } from '../shared/clipboard';
 import { ConfigService } from '../shared/config.service';
 import { NotificationService } from '../shared/notification.service';
 import { PreferencesService } from '../shared/preferences.service';
 import { joinTokenProblem, tokenForRoom } from '../shared/join-token';
-import { inviteLink, randomRoomName, roomFromUrl, tokenFromUrl } from '../shared/room-link';
+import {
+  inviteLink,
+  randomRoomName,
+  roomFromUrl,
+  suggestRoomName,
+  tokenFromUrl,
+} from '../shared/room-link';
 import { Icon } from '../ui/icon';
 import { LevelMeterBar } from '../ui/level-meter-bar';
 import { ThemeToggle } from '../ui/theme-toggle';
@@ -17,43 +33,73 @@ import { ThemeToggle } from '../ui/theme-toggle';
 @Component({
   selector: 'app-join-screen',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [FormsModule, Icon, LevelMeterBar, ThemeToggle],
+  imports: [FormsModule, Icon, LanguageSwitch, LevelMeterBar, ThemeToggle],
   templateUrl: './join-screen.html',
 })
 export class JoinScreen {
   protected readonly config = inject(ConfigService);
   protected readonly mic = inject(MicrophoneService);
   protected readonly session = inject(SessionService);
+  protected readonly i18n = inject(I18n);
+  protected readonly t = this.i18n.t;
   private readonly prefs = inject(PreferencesService);
   private readonly notifications = inject(NotificationService);
+  private readonly roomInput = viewChild.required<ElementRef<HTMLInputElement>>('roomInput');
+  private readonly nameInput = viewChild.required<ElementRef<HTMLInputElement>>('nameInput');
 
   private readonly saved = this.prefs.preferences();
-  protected readonly invitedRoom = roomFromUrl(new URL(location.href));
+  /** The room an invite link names, as given: it may not be a valid name. */
+  private readonly linkedRoom = roomFromUrl(new URL(location.href));
   private readonly token = tokenFromUrl(new URL(location.href));
-  protected readonly room = signal(this.invitedRoom ?? this.saved.room);
+  protected readonly room = signal(this.linkedRoom ?? this.saved.room);
   protected readonly name = signal(this.saved.name);
   protected readonly language = signal(this.saved.language);
   protected readonly captionLanguage = signal<string | null>(this.saved.captionLanguage);
   protected readonly listenOnly = signal(this.saved.listenOnly);
   protected readonly forceRelay = signal(this.saved.forceRelay);
   protected readonly echoCancellation = signal(this.saved.echoCancellation);
-  protected readonly error = signal<string | null>(null);
+  /** Field problems show once the user tried to join (a broken invite link's room at once). */
+  private readonly checked = signal(false);
   protected readonly starting = signal(false);
   protected readonly maxName = MAX_NAME_LENGTH;
+
+  /** The invited room for the heading, when the link names a valid one. */
+  protected readonly invitedRoom =
+    this.linkedRoom !== null && ROOM_PATTERN.test(this.linkedRoom) ? this.linkedRoom : null;
+
+  private readonly problems = computed(() =>
+    validateJoin({ room: this.room().trim(), name: this.name() }),
+  );
+
+  /** An empty room field is fine: joining picks a random room. */
+  protected readonly roomError = computed(() => {
+    const room = this.room().trim();
+    if (room === '' || !this.problems().room) return null;
+    if (room === this.linkedRoom) return this.t('join.roomInvalidInvite', { room });
+    return this.checked() ? this.t('join.roomInvalid') : null;
+  });
+  protected readonly roomSuggestion = computed(() =>
+    this.roomError() ? suggestRoomName(this.room()) : null,
+  );
+
+  protected readonly nameError = computed(() => {
+    const problem = this.checked() ? this.problems().name : null;
+    if (problem === 'name_missing') return this.t('join.nameMissing');
+    if (problem === 'name_too_long') return this.t('join.nameTooLong', { max: MAX_NAME_LENGTH });
+    return null;
+  });
 
   /** What the caption languages can do here; the server's reason follows when some cannot. */
   protected readonly translationNote = computed(() => {
     const targets = this.config.config()?.translation.targets;
     if (!targets) return '';
-    if (targets.includes('*')) return 'Captions in other languages are translated for you.';
+    if (targets.includes('*')) return this.t('join.translatedForYou');
     const names = this.config
       .captionLanguages()
       .filter((lang) => lang.available)
       .map((lang) => lang.name);
     if (names.length === 0) return '';
-    const list =
-      names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
-    return `Captions can be translated into ${list} on this server.`;
+    return this.t('join.translatedInto', { languages: this.i18n.orList(names) });
   });
 
   protected readonly unavailableReason = computed(() =>
@@ -63,11 +109,12 @@ export class JoinScreen {
   );
 
   /** What is wrong with the invite link for the chosen room, before and after joining. */
-  protected readonly accessProblem = computed(
-    () =>
+  protected readonly accessProblem = computed(() => {
+    const problem =
       this.session.refusal() ??
-      joinTokenProblem(this.config.config()?.auth ?? 'open', this.room().trim(), this.token),
-  );
+      joinTokenProblem(this.config.config()?.auth ?? 'open', this.room().trim(), this.token);
+    return problem && this.t(problem.key, problem.params);
+  });
 
   protected newRoom(): void {
     this.room.set(randomRoomName());
@@ -80,7 +127,7 @@ export class JoinScreen {
     const copied = await copyText(link);
     this.notifications.show(
       copied ? 'success' : 'error',
-      copied ? 'Invite link copied' : 'Could not copy the link',
+      this.t(copied ? 'join.linkCopied' : 'join.linkNotCopied'),
     );
   }
 
@@ -99,11 +146,13 @@ export class JoinScreen {
 
   protected useListenOnly(): void {
     this.listenOnly.set(true);
-    this.error.set(null);
     this.mic.stop();
   }
 
   protected async join(): Promise<void> {
+    this.checked.set(true);
+    if (this.roomError()) return this.roomInput().nativeElement.focus();
+    if (this.nameError()) return this.nameInput().nativeElement.focus();
     const room = this.room().trim() || randomRoomName();
     this.room.set(room);
     const settings: SessionSettings = {
@@ -115,21 +164,7 @@ export class JoinScreen {
       forceRelay: this.forceRelay(),
       token: tokenForRoom(this.token, room),
     };
-    const invalid = validateJoin({
-      room,
-      name: settings.name,
-      language: settings.language,
-      caption_language: settings.captionLanguage,
-    });
-    if (invalid) {
-      this.error.set(invalid);
-      return;
-    }
-    const problem = joinTokenProblem(this.config.config()?.auth ?? 'open', room, this.token);
-    if (problem) {
-      this.error.set(problem);
-      return;
-    }
+    if (this.accessProblem()) return; // its notice above the form says what is wrong
     const { token, ...remembered } = settings; // the token stays in the link, not in storage
     this.prefs.update(remembered);
     if (!settings.listenOnly) {
@@ -140,7 +175,6 @@ export class JoinScreen {
       if (!ready) return;
       this.mic.wake();
     }
-    this.error.set(null);
     history.replaceState(null, '', inviteLink(room, location.href, token));
     this.session.join(settings);
   }

@@ -1,23 +1,15 @@
 import { Injectable, computed, inject, signal } from '@angular/core';
+import { I18n } from '../i18n/i18n.service';
 import { PreferencesService } from '../shared/preferences.service';
 import { LevelMeter } from './level-meter';
 
 export type MicrophoneProblem = 'denied' | 'no-device' | 'in-use' | 'insecure' | 'ended' | 'failed';
 
-const PROBLEM_TEXT: Record<MicrophoneProblem, string> = {
-  denied:
-    'Microphone access is blocked. Allow it in your browser’s site settings, or join listen-only.',
-  'no-device': 'No microphone was found. Connect one, or join listen-only.',
-  'in-use': 'The microphone is in use by another application or could not be started.',
-  insecure: 'The microphone needs a secure page (https:// or localhost).',
-  ended: 'The microphone stopped (was it unplugged?). Pick another one.',
-  failed: 'The microphone could not be started.',
-};
-
 /** The local microphone: permission, device choice, mute and input level. */
 @Injectable({ providedIn: 'root' })
 export class MicrophoneService {
   private readonly preferences = inject(PreferencesService);
+  private readonly i18n = inject(I18n);
 
   private readonly streamState = signal<MediaStream | null>(null);
   readonly stream = this.streamState.asReadonly();
@@ -28,7 +20,7 @@ export class MicrophoneService {
   readonly problem = signal<MicrophoneProblem | null>(null);
   readonly problemText = computed(() => {
     const problem = this.problem();
-    return problem ? PROBLEM_TEXT[problem] : null;
+    return problem ? this.i18n.t(`mic.${problem}`) : null;
   });
   private readonly meter = signal<LevelMeter | null>(null);
   readonly level = computed(() => this.meter()?.level() ?? 0);

@@ -64,12 +64,12 @@ describe('protocol: client messages', () => {
 
   it('validates room and name as the server does', () => {
     const ok = { room: 'a_b-C9', name: 'Ada', language: 'en', caption_language: 'de' };
-    expect(validateJoin(ok)).toBeNull();
-    expect(validateJoin({ ...ok, room: 'with space' })).toContain('Room');
-    expect(validateJoin({ ...ok, room: 'x'.repeat(65) })).toContain('Room');
-    expect(validateJoin({ ...ok, room: '' })).toContain('Room');
-    expect(validateJoin({ ...ok, name: '   ' })).toContain('name');
-    expect(validateJoin({ ...ok, name: 'n'.repeat(65) })).toContain('64');
+    expect(validateJoin(ok)).toEqual({ room: null, name: null });
+    expect(validateJoin({ ...ok, room: 'with space' }).room).toBe('room_invalid');
+    expect(validateJoin({ ...ok, room: 'x'.repeat(65) }).room).toBe('room_invalid');
+    expect(validateJoin({ ...ok, room: '' }).room).toBe('room_invalid');
+    expect(validateJoin({ ...ok, name: '   ' })).toEqual({ room: null, name: 'name_missing' });
+    expect(validateJoin({ ...ok, name: 'n'.repeat(65) }).name).toBe('name_too_long');
   });
 });
 

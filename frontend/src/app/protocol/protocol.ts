@@ -100,15 +100,19 @@ export function candidateMessage(
   };
 }
 
-/** Returns why a join request would be rejected, or null when it is valid. */
-export function validateJoin(request: JoinRequest): string | null {
-  if (!ROOM_PATTERN.test(request.room)) {
-    return 'Room names use 1–64 letters, digits, "-" or "_".';
-  }
+/** What the server would reject in a join request, field by field (null: nothing). */
+export interface JoinProblems {
+  room: 'room_invalid' | null;
+  name: 'name_missing' | 'name_too_long' | null;
+}
+
+export function validateJoin(request: Pick<JoinRequest, 'room' | 'name'>): JoinProblems {
   const name = request.name.trim();
-  if (name.length === 0) return 'Please enter your name.';
-  if (name.length > MAX_NAME_LENGTH) return `Names are at most ${MAX_NAME_LENGTH} characters.`;
-  return null;
+  return {
+    room: ROOM_PATTERN.test(request.room) ? null : 'room_invalid',
+    name:
+      name.length === 0 ? 'name_missing' : name.length > MAX_NAME_LENGTH ? 'name_too_long' : null,
+  };
 }
 
 // ---- server → client (WebSocket) ----

@@ -1,5 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
 import { speakerColor } from '../captions/speaker-color';
+import { I18n } from '../i18n/i18n.service';
 import { ConfigService } from '../shared/config.service';
 import { Icon } from '../ui/icon';
 import { RoomStore } from './room-store';
@@ -13,7 +14,7 @@ import { RoomStore } from './room-store';
     <h2
       class="mb-2 flex items-center gap-2 text-xs font-semibold tracking-wide text-slate-500 dark:text-slate-400 uppercase"
     >
-      <app-icon name="users" [size]="14" /> In this room
+      <app-icon name="users" [size]="14" /> {{ t('people.title') }}
       <span
         class="ml-auto rounded-full bg-slate-200 px-2 py-0.5 text-[11px] text-slate-600 dark:bg-slate-800 dark:text-slate-300"
       >
@@ -32,7 +33,7 @@ import { RoomStore } from './room-store';
         >
           <span
             class="relative flex size-9 shrink-0 items-center justify-center rounded-full text-sm font-semibold text-white"
-            [class]="color(person.id).avatar"
+            [class]="color(person.name).avatar"
             [class.speaking-avatar]="speaking"
           >
             {{ initials(person.name) }}
@@ -41,25 +42,31 @@ import { RoomStore } from './room-store';
             <p class="truncate text-sm font-medium">
               {{ person.name }}
               @if (person.id === room.selfId()) {
-                <span class="font-normal text-slate-500 dark:text-slate-400">(you)</span>
+                <span class="font-normal text-slate-500 dark:text-slate-400">{{
+                  t('people.you')
+                }}</span>
               }
             </p>
             <p class="text-xs text-slate-500 dark:text-slate-400">
               {{
                 person.language === 'auto'
-                  ? 'language auto-detected'
-                  : 'speaks ' + config.nameOf(person.language)
+                  ? t('people.autoDetected')
+                  : t('people.speaks', { language: config.nameOf(person.language) })
               }}
-              · reads
+              ·
               {{
                 person.caption_language === null
-                  ? 'originals'
-                  : config.nameOf(person.caption_language)
+                  ? t('people.readsOriginals')
+                  : t('people.reads', { language: config.nameOf(person.caption_language) })
               }}
             </p>
           </div>
           @if (speaking) {
-            <span class="flex h-4 items-end gap-0.5" aria-label="speaking" role="img">
+            <span
+              class="flex h-4 items-end gap-0.5"
+              [attr.aria-label]="t('people.speaking')"
+              role="img"
+            >
               <span class="h-full w-1 origin-bottom animate-speaking rounded bg-emerald-500"></span>
               <span
                 class="h-full w-1 origin-bottom animate-speaking rounded bg-emerald-500 [animation-delay:200ms]"
@@ -75,8 +82,8 @@ import { RoomStore } from './room-store';
               type="button"
               class="btn-ghost p-1.5"
               [attr.aria-pressed]="muted"
-              [attr.aria-label]="(muted ? 'Unmute ' : 'Mute ') + person.name"
-              [attr.title]="(muted ? 'Unmute ' : 'Mute ') + person.name"
+              [attr.aria-label]="t('people.mute', { name: person.name })"
+              [attr.title]="t('people.mute', { name: person.name })"
               (click)="room.toggleAudioMute(room.audioKey(audio))"
             >
               <app-icon [name]="muted ? 'volume-off' : 'volume'" [size]="16" />
@@ -90,6 +97,7 @@ import { RoomStore } from './room-store';
 export class ParticipantsPanel {
   protected readonly room = inject(RoomStore);
   protected readonly config = inject(ConfigService);
+  protected readonly t = inject(I18n).t;
   protected readonly color = speakerColor;
   /** This participant first, then the others in joining order. */
   protected readonly people = computed(() => {

@@ -3,6 +3,7 @@ import { CaptionList } from '../captions/caption-list';
 import { DisplayMenu } from '../captions/display-menu';
 import { DiagnosticsPanel } from '../connection/diagnostics-panel';
 import { SessionService } from '../connection/session.service';
+import { I18n } from '../i18n/i18n.service';
 import { MicControls } from '../media/mic-controls';
 import { copyText } from '../shared/clipboard';
 import { ConfigService } from '../shared/config.service';
@@ -14,6 +15,7 @@ import { ConnectionBadge } from '../ui/connection-badge';
 import { Icon } from '../ui/icon';
 import { ThemeToggle } from '../ui/theme-toggle';
 import { ParticipantsPanel } from './participants-panel';
+import { PlaybackToggle } from './playback-toggle';
 import { RemoteAudioPlayer } from './remote-audio';
 import { RoomStore } from './room-store';
 
@@ -29,6 +31,7 @@ import { RoomStore } from './room-store';
     Icon,
     MicControls,
     ParticipantsPanel,
+    PlaybackToggle,
     RemoteAudioPlayer,
     ThemeToggle,
     TranscriptMenu,
@@ -45,6 +48,7 @@ export class RoomView {
   protected readonly config = inject(ConfigService);
   private readonly prefs = inject(PreferencesService);
   private readonly notifications = inject(NotificationService);
+  protected readonly t = inject(I18n).t;
 
   protected readonly sidebarOpen = signal(false);
   protected readonly showDiagnostics = signal(false);
@@ -67,7 +71,7 @@ export class RoomView {
     const copied = await copyText(inviteLink(this.roomName(), document.baseURI, token));
     this.notifications.show(
       copied ? 'success' : 'error',
-      copied ? 'Invite link copied — share it to bring people in' : 'Could not copy the link',
+      this.t(copied ? 'room.inviteCopied' : 'join.linkNotCopied'),
     );
   }
 

@@ -1,4 +1,5 @@
-import { Injectable, computed, signal } from '@angular/core';
+import { Injectable, computed, inject, signal } from '@angular/core';
+import { I18n } from '../i18n/i18n.service';
 import { ServerConfig, parseServerConfig } from '../protocol/protocol';
 
 export interface Language {
@@ -14,12 +15,17 @@ export interface CaptionLanguage extends Language {
 /** The server's languages and translation capability, from `GET /api/config`. */
 @Injectable({ providedIn: 'root' })
 export class ConfigService {
+  private readonly i18n = inject(I18n);
   private readonly state = signal<ServerConfig | null>(null);
   readonly config = this.state.asReadonly();
+  /** Why the configuration could not be loaded; null when it was. */
   readonly error = signal<string | null>(null);
 
+  /** The server's languages, named and sorted in the interface's language. */
   readonly languages = computed<Language[]>(() =>
-    [...(this.state()?.languages ?? [])].sort((a, b) => a.name.localeCompare(b.name)),
+    this.byName(
+      (this.state()?.languages ?? []).map(({ code }) => ({ code, name: this.nameOf(code) })),
+    ),
   );
 
   /** Languages captions can be shown in besides the originals (see `captionLanguagesFor`). */
@@ -39,7 +45,7 @@ export class ConfigService {
       this.state.set(parsed.message);
       this.error.set(null);
     } catch (e) {
-      this.error.set(`Could not load the server configuration (${(e as Error).message}).`);
+      this.error.set((e as Error).message);
     }
   }
 
@@ -52,17 +58,25 @@ export class ConfigService {
     const others = targets
       .filter((code) => code !== '*' && !offered.some((lang) => lang.code === code))
       .map((code) => ({ code, name: this.nameOf(code) }));
-    return [...offered, ...others]
-      .sort((a, b) => a.name.localeCompare(b.name))
-      .map((lang) => ({
-        ...lang,
-        available: targets.includes('*') || targets.includes(lang.code),
-      }));
+    return this.byName([...offered, ...others]).map((lang) => ({
+      ...lang,
+      available: targets.includes('*') || targets.includes(lang.code),
+    }));
   }
 
+  /** A language's name in the interface's language (the server's English name as a fallback). */
   nameOf(code: string | null): string {
-    if (code === null) return 'Original';
-    if (code === 'auto') return 'Auto-detect';
-    return this.state()?.languages.find((l) => l.code === code)?.name ?? code.toUpperCase();
+    if (code === null) return this.i18n.t('room.original');
+    if (code === 'auto') return this.i18n.t('join.detect');
+    return (
+      this.i18n.languageName(code) ??
+      this.state()?.languages.find((l) => l.code === code)?.name ??
+      code.toUpperCase()
+    );
+  }
+
+  private byName<T extends Language>(languages: T[]): T[] {
+    const locale = this.i18n.language();
+    return [...languages].sort((a, b) => a.name.localeCompare(b.name, locale));
   }
 }

@@ -19,13 +19,16 @@ describe('join tokens', () => {
 
   it('says why a join would be refused', () => {
     expect(joinTokenProblem('open', 'board', null)).toBeNull();
-    expect(joinTokenProblem('token', 'board', null)).toBe(ACCESS_ERRORS['token_required']);
+    expect(joinTokenProblem('token', 'board', null)).toEqual(ACCESS_ERRORS['token_required']);
     expect(joinTokenProblem('token', 'board', joinToken('board'))).toBeNull();
     expect(joinTokenProblem('token', 'board', joinToken('board', -60))).toBe(
       ACCESS_ERRORS['token_expired'],
     );
-    expect(joinTokenProblem('token', 'other', joinToken('board'))).toContain('“board”');
+    expect(joinTokenProblem('token', 'other', joinToken('board'))).toEqual({
+      key: 'access.otherRoom',
+      params: { linked: 'board', room: 'other' },
+    });
     expect(joinTokenProblem('open', 'other', joinToken('board'))).toBeNull();
-    expect(joinTokenProblem('token', 'board', 'garbage')).toBe(ACCESS_ERRORS['token_invalid']);
+    expect(joinTokenProblem('token', 'board', 'garbage')).toEqual(ACCESS_ERRORS['token_invalid']);
   });
 });

@@ -1,3 +1,5 @@
+import type { Message } from '../i18n/i18n.service';
+
 /**
  * What the web app can tell about a join token before using it. The server checks the
  * signature; the app only reads the claims to explain a problem before the user joins.
@@ -27,13 +29,13 @@ export function tokenForRoom(token: string | null, room: string): string | null 
   return token !== null && readToken(token)?.room === room ? token : null;
 }
 
-/** Why joining `room` would be refused, in words for the user; null when nothing is wrong. */
+/** Why joining `room` would be refused, for the user; null when nothing is wrong. */
 export function joinTokenProblem(
   auth: 'open' | 'token',
   room: string,
   token: string | null,
   nowMs: number = Date.now(),
-): string | null {
+): Message | null {
   if (token === null) {
     return auth === 'token' ? ACCESS_ERRORS['token_required'] : null;
   }
@@ -42,16 +44,16 @@ export function joinTokenProblem(
   if (claims.room !== room) {
     // In an open server another room needs no token at all.
     return auth === 'token'
-      ? `This invite link is for the room “${claims.room}”, not “${room}”.`
+      ? { key: 'access.otherRoom', params: { linked: claims.room, room } }
       : null;
   }
   return claims.exp * 1000 <= nowMs ? ACCESS_ERRORS['token_expired'] : null;
 }
 
 /** The server's refusals of a join, as the join screen says them. */
-export const ACCESS_ERRORS: Record<string, string> = {
-  token_required: 'This room needs an invite link. Ask the person who set up the room for one.',
-  token_invalid: 'This invite link is not valid (it may be cut short). Ask for a new one.',
-  token_expired: 'This invite link has expired. Ask for a new one.',
-  token_wrong_room: 'This invite link is for a different room.',
+export const ACCESS_ERRORS: Record<string, Message> = {
+  token_required: { key: 'access.token_required' },
+  token_invalid: { key: 'access.token_invalid' },
+  token_expired: { key: 'access.token_expired' },
+  token_wrong_room: { key: 'access.token_wrong_room' },
 };

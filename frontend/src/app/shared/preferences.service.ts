@@ -1,4 +1,5 @@
 import { Injectable, signal } from '@angular/core';
+import { UiLanguage, isUiLanguage } from '../i18n/languages';
 
 export type CaptionView = 'translation' | 'both' | 'original';
 export type ThemeMode = 'system' | 'light' | 'dark';
@@ -17,6 +18,8 @@ export interface Preferences {
   view: CaptionView;
   textSize: number;
   theme: ThemeMode;
+  /** `null`: the browser's language. */
+  uiLanguage: UiLanguage | null;
 }
 
 export const TEXT_SIZE = { min: 14, max: 40, step: 2 } as const;
@@ -33,6 +36,7 @@ const DEFAULTS: Preferences = {
   view: 'both',
   textSize: 20,
   theme: 'system',
+  uiLanguage: null,
 };
 
 const STORAGE_KEY = 'captions.preferences.v1';
@@ -81,5 +85,6 @@ function load(): Preferences {
       (v) => typeof v === 'number' && v >= TEXT_SIZE.min && v <= TEXT_SIZE.max,
     ),
     theme: pick('theme', (v) => v === 'system' || v === 'light' || v === 'dark'),
+    uiLanguage: pick('uiLanguage', (v) => v === null || isUiLanguage(v)),
   };
 }

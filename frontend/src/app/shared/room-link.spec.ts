@@ -1,4 +1,11 @@
-import { inviteLink, randomRoomName, roomFromUrl, signalingUrl, tokenFromUrl } from './room-link';
+import {
+  inviteLink,
+  randomRoomName,
+  roomFromUrl,
+  signalingUrl,
+  suggestRoomName,
+  tokenFromUrl,
+} from './room-link';
 
 describe('room links', () => {
   it('reads the room from ?room= or /r/<room>', () => {
@@ -8,9 +15,19 @@ describe('room links', () => {
     expect(roomFromUrl(new URL('https://c.example/'))).toBeNull();
   });
 
-  it('ignores room names the server would reject', () => {
-    expect(roomFromUrl(new URL('https://c.example/?room=a%20b'))).toBeNull();
-    expect(roomFromUrl(new URL('https://c.example/r/%3Cscript%3E'))).toBeNull();
+  it('keeps room names the server would reject, for the join screen to correct', () => {
+    expect(roomFromUrl(new URL('https://c.example/?room=Team%20Meeting%20%231'))).toBe(
+      'Team Meeting #1',
+    );
+    expect(roomFromUrl(new URL('https://c.example/r/%3Cscript%3E'))).toBe('<script>');
+    expect(roomFromUrl(new URL('https://c.example/?room=%20'))).toBeNull();
+  });
+
+  it('suggests a valid room name close to an invalid one', () => {
+    expect(suggestRoomName('Team Meeting #1')).toBe('Team-Meeting-1');
+    expect(suggestRoomName('Café  bar!')).toBe('Cafe-bar');
+    expect(suggestRoomName('회의')).toBeNull();
+    expect(suggestRoomName('x'.repeat(80))).toBe('x'.repeat(64));
   });
 
   it('builds an invite link on the app’s own address', () => {

@@ -1,12 +1,32 @@
 import { ROOM_PATTERN } from '../protocol/protocol';
 
-/** The room named by a page address: `/?room=abc` or `/r/abc`; null when there is none. */
+/**
+ * The room named by a page address: `/?room=abc` or `/r/abc`; null when there is none. The
+ * name comes back as given, valid or not, so the join screen can show what was wrong with it.
+ */
 export function roomFromUrl(url: URL): string | null {
-  const candidate =
-    url.searchParams.get('room') ?? /^\/r\/([^/]+)\/?$/.exec(url.pathname)?.[1] ?? null;
-  if (candidate === null) return null;
-  const room = decodeURIComponent(candidate);
-  return ROOM_PATTERN.test(room) ? room : null;
+  const inPath = /^\/r\/([^/]+)\/?$/.exec(url.pathname)?.[1];
+  const room = url.searchParams.get('room') ?? (inPath === undefined ? null : safeDecode(inPath));
+  return room === null || room.trim() === '' ? null : room;
+}
+
+/** A valid room name close to `room` (`Team Meeting #1` → `Team-Meeting-1`); null if none. */
+export function suggestRoomName(room: string): string | null {
+  const suggestion = room
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 64);
+  return ROOM_PATTERN.test(suggestion) ? suggestion : null;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** The join token of an invite link (`#token=...`): the fragment never reaches a server. */

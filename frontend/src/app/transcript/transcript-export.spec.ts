@@ -2,6 +2,7 @@ import { CaptionLine } from '../captions/caption-store';
 import { toPlainText, toSrt, toWebVtt } from './transcript-export';
 
 const T0 = Date.UTC(2026, 11, 1, 9, 0, 0);
+const INFO = { room: 'standup', timeZone: 'UTC' };
 
 function line(overrides: Partial<CaptionLine>): CaptionLine {
   return {
@@ -55,9 +56,13 @@ const LINES: CaptionLine[] = [
 
 describe('transcript export', () => {
   it('writes WebVTT with voice spans, escaped text and final translations', () => {
-    expect(toWebVtt(LINES)).toBe(
+    expect(toWebVtt(LINES, INFO)).toBe(
       [
         'WEBVTT',
+        '',
+        'NOTE',
+        'Room: standup',
+        'Started: 2026-12-01 09:00:00 (UTC)',
         '',
         '1',
         '00:00:00.000 --> 00:00:02.750',
@@ -96,26 +101,38 @@ describe('transcript export', () => {
     );
   });
 
-  it('writes plain text with elapsed time and indented translations', () => {
-    expect(toPlainText(LINES)).toBe(
+  it('writes plain text with room, date, wall-clock times and indented translations', () => {
+    expect(toPlainText(LINES, INFO)).toBe(
       [
-        '[00:00:00] Ada: And so, my fellow Americans:',
+        'Room: standup',
+        'Started: 2026-12-01 09:00:00 (UTC)',
+        '',
+        '[09:00:00] Ada: And so, my fellow Americans:',
         '           → Und so, meine amerikanischen Mitbürger:',
-        '[00:00:03] Ada: ask not',
-        '[01:01:00] Bob <QA>: Q&A <later>',
+        '[09:00:04] Ada: ask not',
+        '[10:01:01] Bob <QA>: Q&A <later>',
         '',
       ].join('\n'),
     );
   });
 
+  it('gives wall-clock times in the chosen time zone', () => {
+    const text = toPlainText(LINES, { room: 'standup', timeZone: 'Asia/Seoul' });
+    expect(text).toContain('Started: 2026-12-01 18:00:00 (Asia/Seoul)');
+    expect(text).toContain('[19:01:01] Bob <QA>: Q&A <later>');
+    expect(toWebVtt(LINES, { room: 'standup', timeZone: 'Asia/Seoul' })).toContain(
+      'Started: 2026-12-01 18:00:00 (Asia/Seoul)',
+    );
+  });
+
   it('gives every cue a positive duration', () => {
-    const vtt = toWebVtt([line({ text: 'hi', startedAt: T0, endedAt: T0 })]);
+    const vtt = toWebVtt([line({ text: 'hi', startedAt: T0, endedAt: T0 })], INFO);
     expect(vtt).toContain('00:00:00.000 --> 00:00:00.001');
   });
 
   it('writes an empty transcript for no finals', () => {
-    expect(toWebVtt([])).toBe('WEBVTT\n');
+    expect(toWebVtt([], INFO)).toBe('WEBVTT\n\nNOTE\nRoom: standup\n');
     expect(toSrt([])).toBe('');
-    expect(toPlainText([])).toBe('');
+    expect(toPlainText([], INFO)).toBe('Room: standup\n\n');
   });
 });

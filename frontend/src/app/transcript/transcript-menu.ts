@@ -1,6 +1,8 @@
-import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
+import { ChangeDetectionStrategy, Component, inject, input } from '@angular/core';
 import { CaptionStore } from '../captions/caption-store';
 import { SessionService } from '../connection/session.service';
+import { MessageKey } from '../i18n/en';
+import { I18n } from '../i18n/i18n.service';
 import { copyText, downloadText } from '../shared/clipboard';
 import { NotificationService } from '../shared/notification.service';
 import { Icon } from '../ui/icon';
@@ -14,9 +16,11 @@ import { TRANSCRIPT_FORMATS, TranscriptFormat, toPlainText } from './transcript-
   imports: [Icon, Menu],
   template: `
     <app-menu
-      label="Transcript"
       icon="download"
       testId="transcript-menu"
+      [label]="t(label())"
+      [placement]="placement()"
+      [labelShown]="labelShown()"
       [disabled]="captions.finals().length === 0"
     >
       @for (format of formats; track format) {
@@ -27,7 +31,7 @@ import { TRANSCRIPT_FORMATS, TranscriptFormat, toPlainText } from './transcript-
           [attr.data-testid]="'download-' + format"
           (click)="download(format)"
         >
-          <app-icon name="download" [size]="14" /> {{ label(format) }}
+          <app-icon name="download" [size]="14" /> {{ t(formatLabel(format)) }}
         </button>
       }
       <hr class="my-1 border-slate-200 dark:border-slate-700" />
@@ -38,18 +42,22 @@ import { TRANSCRIPT_FORMATS, TranscriptFormat, toPlainText } from './transcript-
         data-testid="copy-transcript"
         (click)="copy()"
       >
-        <app-icon name="copy" [size]="14" /> Copy as text
+        <app-icon name="copy" [size]="14" /> {{ t('transcript.copy') }}
       </button>
     </app-menu>
   `,
 })
 export class TranscriptMenu {
+  readonly label = input<MessageKey>('transcript.menu');
+  readonly placement = input<'up' | 'down'>('up');
+  readonly labelShown = input(false);
   protected readonly captions = inject(CaptionStore);
   private readonly session = inject(SessionService);
   private readonly notifications = inject(NotificationService);
+  protected readonly t = inject(I18n).t;
   protected readonly formats = Object.keys(TRANSCRIPT_FORMATS) as TranscriptFormat[];
 
-  protected label(format: TranscriptFormat): string {
+  protected formatLabel(format: TranscriptFormat): MessageKey {
     return TRANSCRIPT_FORMATS[format].label;
   }
 
@@ -57,14 +65,19 @@ export class TranscriptMenu {
     const { mime, render } = TRANSCRIPT_FORMATS[format];
     const room = this.session.settings()?.room ?? 'room';
     const stamp = new Date().toISOString().slice(0, 16).replace(/[-:T]/g, '');
-    downloadText(`captions-${room}-${stamp}.${format}`, render(this.captions.finals()), mime);
+    downloadText(
+      `captions-${room}-${stamp}.${format}`,
+      render(this.captions.finals(), { room }),
+      mime,
+    );
   }
 
   protected async copy(): Promise<void> {
-    const copied = await copyText(toPlainText(this.captions.finals()));
+    const room = this.session.settings()?.room ?? 'room';
+    const copied = await copyText(toPlainText(this.captions.finals(), { room }));
     this.notifications.show(
       copied ? 'success' : 'error',
-      copied ? 'Transcript copied' : 'Could not copy the transcript',
+      this.t(copied ? 'transcript.copied' : 'transcript.notCopied'),
     );
   }
 }

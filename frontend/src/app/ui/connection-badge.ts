@@ -7,14 +7,7 @@ import {
   signal,
 } from '@angular/core';
 import { ConnectionState, SessionService } from '../connection/session.service';
-
-const LABEL: Record<ConnectionState, string> = {
-  idle: 'Not connected',
-  connecting: 'Connecting…',
-  connected: 'Live',
-  reconnecting: 'Reconnecting…',
-  failed: 'Disconnected',
-};
+import { I18n } from '../i18n/i18n.service';
 
 const DOT: Record<ConnectionState, string> = {
   idle: 'bg-slate-400',
@@ -30,7 +23,7 @@ const DOT: Record<ConnectionState, string> = {
   changeDetection: ChangeDetectionStrategy.OnPush,
   host: {
     class:
-      'inline-flex items-center gap-2 rounded-full border border-slate-200 bg-white px-3 py-1 text-xs font-medium dark:border-slate-700 dark:bg-slate-900',
+      'inline-flex items-center gap-2 rounded-full border border-slate-200 bg-white px-3 py-1 max-sm:px-2 max-sm:py-2 text-xs font-medium dark:border-slate-700 dark:bg-slate-900',
     role: 'status',
     'data-testid': 'connection-state',
     '[attr.data-state]': 'session.state()',
@@ -45,20 +38,22 @@ const DOT: Record<ConnectionState, string> = {
       }
       <span class="relative inline-flex size-2.5 rounded-full" [class]="dot()"></span>
     </span>
-    <span>{{ label() }}</span>
+    <!-- Only the dot on phones, where the header needs the room's name. -->
+    <span class="max-sm:sr-only">{{ label() }}</span>
   `,
 })
 export class ConnectionBadge {
   protected readonly session = inject(SessionService);
+  private readonly t = inject(I18n).t;
   private readonly now = signal(Date.now());
   protected readonly dot = computed(() => DOT[this.session.state()]);
   protected readonly label = computed(() => {
     const retryAt = this.session.retryAt();
     if (this.session.state() === 'reconnecting' && retryAt !== null) {
       const seconds = Math.max(0, Math.ceil((retryAt - this.now()) / 1000));
-      return seconds > 0 ? `Reconnecting in ${seconds} s` : LABEL.reconnecting;
+      if (seconds > 0) return this.t('state.reconnectingIn', { seconds });
     }
-    return LABEL[this.session.state()];
+    return this.t(`state.${this.session.state()}`);
   });
 
   constructor() {

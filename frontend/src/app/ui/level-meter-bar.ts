@@ -1,4 +1,5 @@
-import { ChangeDetectionStrategy, Component, input } from '@angular/core';
+import { ChangeDetectionStrategy, Component, inject, input } from '@angular/core';
+import { I18n } from '../i18n/i18n.service';
 
 /** A horizontal input-level bar: green for speech, amber near clipping. */
 @Component({
@@ -6,7 +7,7 @@ import { ChangeDetectionStrategy, Component, input } from '@angular/core';
   changeDetection: ChangeDetectionStrategy.OnPush,
   host: {
     role: 'meter',
-    'aria-label': 'Microphone input level',
+    '[attr.aria-label]': "t('mic.level')",
     'aria-valuemin': '0',
     'aria-valuemax': '100',
     '[attr.aria-valuenow]': 'round(level() * 100)',
@@ -25,4 +26,5 @@ export class LevelMeterBar {
   readonly level = input.required<number>();
   readonly muted = input(false);
   protected readonly round = Math.round;
+  protected readonly t = inject(I18n).t;
 }

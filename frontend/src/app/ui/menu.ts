@@ -23,7 +23,7 @@ import { Icon, IconName } from './icon';
     <button
       type="button"
       class="btn-ghost"
-      aria-haspopup="menu"
+      [attr.aria-haspopup]="closeOnSelect() ? 'menu' : 'dialog'"
       [attr.aria-expanded]="open()"
       [attr.aria-label]="label()"
       [attr.title]="label()"
@@ -32,13 +32,14 @@ import { Icon, IconName } from './icon';
       (click)="open.set(!open())"
     >
       <app-icon [name]="icon()" />
-      <span class="hidden md:inline">{{ label() }}</span>
+      <span [class]="labelShown() ? 'inline' : 'hidden md:inline'">{{ label() }}</span>
       <span class="hidden opacity-60 md:inline-flex"
         ><app-icon name="chevron-down" [size]="14"
       /></span>
     </button>
     <div
-      role="menu"
+      [attr.role]="closeOnSelect() ? 'menu' : 'dialog'"
+      [attr.aria-label]="closeOnSelect() ? null : label()"
       class="menu"
       [class]="position()"
       [class.hidden]="!open()"
@@ -53,9 +54,14 @@ export class Menu {
   readonly icon = input.required<IconName>();
   readonly testId = input<string | null>(null);
   readonly disabled = input(false);
+  /** Show the label on narrow screens too (where there is room for it). */
+  readonly labelShown = input(false);
   readonly placement = input<'up' | 'down'>('up');
   readonly align = input<'start' | 'end'>('start');
-  /** Close when something inside is clicked (off for menus holding sliders and toggles). */
+  /**
+   * Close when something inside is clicked. Off for panels of sliders and toggles, which are
+   * a dialog to assistive technology, since a menu may hold only menu items.
+   */
   readonly closeOnSelect = input(true);
   protected readonly open = signal(false);
   /** Anchoring from the small breakpoint up; below it the menu is a sheet (see `menu`). */

@@ -1,13 +1,9 @@
 import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
+import { I18n } from '../i18n/i18n.service';
 import { ThemeService } from '../shared/theme.service';
 import { Icon, IconName } from './icon';
 
 const ICON: Record<string, IconName> = { system: 'monitor', light: 'sun', dark: 'moon' };
-const LABEL: Record<string, string> = {
-  system: 'Theme: system (click for light)',
-  light: 'Theme: light (click for dark)',
-  dark: 'Theme: dark (click for system)',
-};
 
 @Component({
   selector: 'app-theme-toggle',
@@ -29,5 +25,6 @@ const LABEL: Record<string, string> = {
 export class ThemeToggle {
   protected readonly theme = inject(ThemeService);
   protected readonly icon = computed(() => ICON[this.theme.mode()]);
-  protected readonly label = computed(() => LABEL[this.theme.mode()]);
+  private readonly t = inject(I18n).t;
+  protected readonly label = computed(() => this.t(`theme.${this.theme.mode()}`));
 }

@@ -1,4 +1,5 @@
 import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
+import { I18n } from '../i18n/i18n.service';
 import { NotificationService, ToastKind } from '../shared/notification.service';
 import { Icon, IconName } from './icon';
 
@@ -14,8 +15,9 @@ const STYLE: Record<ToastKind, { icon: IconName; classes: string }> = {
   changeDetection: ChangeDetectionStrategy.OnPush,
   imports: [Icon],
   template: `
+    <!-- Below the header, so its buttons (Leave above all) stay reachable. -->
     <div
-      class="pointer-events-none fixed inset-x-0 top-3 z-50 flex flex-col items-center gap-2 px-3 sm:inset-x-auto sm:right-4 sm:items-end"
+      class="pointer-events-none fixed inset-x-0 top-16 z-50 flex flex-col items-center gap-2 px-3 sm:inset-x-auto sm:right-4 sm:items-end"
     >
       @for (toast of notifications.toasts(); track toast.id) {
         <div
@@ -46,8 +48,8 @@ const STYLE: Record<ToastKind, { icon: IconName; classes: string }> = {
           }
           <button
             type="button"
-            class="-m-1 rounded p-1 text-slate-400 hover:text-slate-700 dark:hover:text-slate-200"
-            aria-label="Dismiss"
+            class="-m-1 rounded p-1 text-slate-500 hover:text-slate-700 max-sm:-m-3 max-sm:p-3 dark:text-slate-400 dark:hover:text-slate-200"
+            [attr.aria-label]="t('ui.dismiss')"
             (click)="notifications.dismiss(toast.id)"
           >
             <app-icon name="close" [size]="16" />
@@ -60,4 +62,5 @@ const STYLE: Record<ToastKind, { icon: IconName; classes: string }> = {
 export class Toasts {
   protected readonly notifications = inject(NotificationService);
   protected readonly style = STYLE;
+  protected readonly t = inject(I18n).t;
 }
