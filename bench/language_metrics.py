@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import jiwer
 
 from bench.scoring import Span
+from rtc_server.asr.language_id import scripts_of
 from tests.conftest import normalized_wer
 
 CHARACTER_LANGUAGES = frozenset({"ko", "ja", "zh"})
@@ -42,11 +43,6 @@ def error_rate(languages: Sequence[str], reference: str, hypothesis: str) -> tup
     if CHARACTER_LANGUAGES.intersection(languages):
         return "cer", character_error_rate(reference, hypothesis)
     return "wer", normalized_wer(reference, hypothesis)
-
-
-def scripts_of(text: str) -> set[str]:
-    names = (unicodedata.name(c, "") for c in text if c.isalpha())
-    return {name.split(" ", 1)[0] for name in names if name}
 
 
 def script_mismatch(text: str, language: str) -> bool:

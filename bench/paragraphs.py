@@ -6,13 +6,13 @@ or names, so that a correct transcript matches the reference word for word.
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from tests.client import load_audio
+from tests.test_offline_translation import synthesize as espeak
 
 PARAGRAPHS: dict[str, str] = {
     "en": (
@@ -50,16 +50,13 @@ PARAGRAPHS: dict[str, str] = {
         "점심을 먹고 나서 천천히 집으로 돌아왔습니다."
     ),
 }
+ESPEAK_PACE = 175  # espeak-ng's own default, words per minute
 VOICES = {"en": "en-us", "de": "de", "es": "es", "fr": "fr-fr", "ko": "ko"}
 
 
 def synthesize(language: str) -> np.ndarray:
-    """The language's paragraph read in one go by espeak-ng, as 48 kHz mono int16."""
+    """The language's paragraph read in one go by espeak-ng (at its own pace), as 48 kHz mono
+    int16."""
     with tempfile.TemporaryDirectory(prefix="espeak-") as folder:
-        wav = Path(folder) / "speech.wav"
-        subprocess.run(
-            ["espeak-ng", "-v", VOICES[language], "-w", str(wav), PARAGRAPHS[language]],
-            check=True,
-            capture_output=True,
-        )
-        return load_audio(wav)
+        voice, text = VOICES[language], PARAGRAPHS[language]
+        return load_audio(espeak(voice, text, Path(folder), words_per_minute=ESPEAK_PACE))

@@ -80,6 +80,20 @@ def person(person_id: str, caption_language: str | None) -> tuple[Participant, F
     return participant, channel
 
 
+def room_of(
+    store: SqliteTranscriptStore, *readers: tuple[str, str | None]
+) -> tuple[Room, RecordingTranslator, Participant, list[tuple[Participant, FakeChannel]]]:
+    """A room with a recording translator, a speaker, and a reader per (id, caption language)."""
+    translator = RecordingTranslator()
+    room = Room("r", TranslationService(translator), 100, 0, store)
+    speaker, _ = person("speaker", None)
+    room.add(speaker)
+    people = [person(reader_id, language) for reader_id, language in readers]
+    for participant, _ in people:
+        room.add(participant)
+    return room, translator, speaker, people
+
+
 def final(utterance: int, text: str, continued: bool = True) -> SpeechEvent:
     return SpeechEvent(
         SpeechEventType.FINAL,
@@ -105,12 +119,7 @@ async def settle(room: Room) -> None:
 async def test_a_sentence_spoken_in_pieces_is_translated_once_as_a_whole(
     store: SqliteTranscriptStore,
 ) -> None:
-    translator = RecordingTranslator()
-    room = Room("r", TranslationService(translator), 100, 0, store)
-    speaker, _ = person("speaker", None)
-    listener, channel = person("listener", "en")
-    room.add(speaker)
-    room.add(listener)
+    room, translator, speaker, [(_, channel)] = room_of(store, ("listener", "en"))
     room.publish(speaker, final(1, "Guten Morgen,"))
     room.publish(speaker, final(2, "heute sprechen wir über die Ergebnisse."))
     room.publish(speaker, final(3, "Danach gibt es Zeit für Fragen.", continued=False))
@@ -136,12 +145,7 @@ async def test_a_fragment_the_speaker_does_not_finish_is_translated_after_a_wait
     store: SqliteTranscriptStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(rooms, "WAIT_S", 0.05)
-    translator = RecordingTranslator()
-    room = Room("r", TranslationService(translator), 100, 0, store)
-    speaker, _ = person("speaker", None)
-    listener, channel = person("listener", "en")
-    room.add(speaker)
-    room.add(listener)
+    room, translator, speaker, [(_, channel)] = room_of(store, ("listener", "en"))
     room.publish(speaker, final(1, "Guten Morgen"))
     await asyncio.sleep(0.02)
     assert translator.requests == []  # waiting for the rest
@@ -154,13 +158,8 @@ async def test_a_fragment_the_speaker_does_not_finish_is_translated_after_a_wait
 async def test_switching_caption_language_resends_the_history_in_the_new_language(
     store: SqliteTranscriptStore,
 ) -> None:
-    translator = RecordingTranslator()
-    room = Room("r", TranslationService(translator), 100, 0, store)
-    speaker, _ = person("speaker", None)
-    reader, reader_channel = person("reader", "en")
-    switcher, channel = person("switcher", None)
-    for participant in (speaker, reader, switcher):
-        room.add(participant)
+    room, translator, speaker, readers = room_of(store, ("reader", "en"), ("switcher", None))
+    [(_, reader_channel), (switcher, channel)] = readers
     room.publish(speaker, final(1, "Guten Morgen,"))
     room.publish(speaker, final(2, "liebe Kollegen.", continued=False))
     room.publish(speaker, final(3, "Wir beginnen jetzt.", continued=False))

@@ -92,13 +92,12 @@ def choose_language(
     return LanguageChoice(current, enough_audio)
 
 
+def scripts_of(text: str) -> set[str]:
+    """The scripts of the letters in `text`, by the first word of their Unicode names."""
+    names = (unicodedata.name(c, "") for c in text if c.isalpha())
+    return {name.split(" ", 1)[0] for name in names if name}
+
+
 def script_fits(text: str, language: str) -> bool:
     """Whether every letter of `text` is in a script `language` is written in (or Latin)."""
-    allowed = SCRIPTS.get(language, frozenset()) | {"LATIN"}
-    for character in text:
-        if not character.isalpha():
-            continue
-        script = unicodedata.name(character, "").split(" ", 1)[0]
-        if script and script not in allowed:
-            return False
-    return True
+    return scripts_of(text) <= SCRIPTS.get(language, frozenset()) | {"LATIN"}
