@@ -26,6 +26,7 @@ from rtc_server.ice import (
 )
 from rtc_server.languages import display_name
 from rtc_server.limits import CONNECTIONS, ConnectionCounter
+from rtc_server.loop_lag import watch_event_loop
 from rtc_server.memory import release_freed_memory
 from rtc_server.protocol import PROTOCOL_VERSION, RoomName
 from rtc_server.rooms import RoomRegistry
@@ -104,6 +105,7 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
     # A wrong secret or an unreachable relay is logged at start, not first met by a participant.
     housekeeping.spawn(check_turn(server_rtc_configuration(settings, "startup-check")))
     housekeeping.spawn(release_freed_memory())
+    housekeeping.spawn(watch_event_loop())
     yield
     await housekeeping.cancel_all()
     if state.runtime is not None:

@@ -10,6 +10,11 @@ LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0, 10.
 SESSIONS = Gauge("rtc_sessions", "Open signaling sessions")
 PEER_CONNECTIONS = Gauge("rtc_peer_connections", "Open aiortc peer connections")
 TASKS = Gauge("rtc_asyncio_tasks", "Tasks alive on the server's event loop")
+EVENT_LOOP_LAG = Histogram(
+    "rtc_event_loop_lag_seconds",
+    "How much later than scheduled the event loop ran a timer, sampled every 0.25 s",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
 ROOMS = Gauge("rtc_rooms", "Rooms with at least one participant")
 SPEAKERS = Gauge("rtc_speakers", "Sessions whose microphone is being transcribed")
 DELAY_NOTICES = Counter(

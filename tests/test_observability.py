@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -17,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from rtc_server.captions import CaptionChannel
 from rtc_server.logs import JsonFormatter
+from rtc_server.loop_lag import watch_event_loop
 from tests.client import Peer, load_audio, silence
 from tests.conftest import translating_env
 from tests.servers import TESTDATA, BackendProcess, FakeOpenAI, Fault, start_backend
@@ -192,3 +194,21 @@ def test_caption_messages_not_sent_are_counted_by_reason() -> None:
     assert captions.send("caption", {"text": "lost in a closing channel", "final": True}) is False
     assert dropped("channel_closed") == before["channel_closed"] + 1
     assert dropped("send_failed") == before["send_failed"] + 1
+
+
+async def test_a_blocked_event_loop_is_measured_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def lag_sum() -> float:
+        return REGISTRY.get_sample_value("rtc_event_loop_lag_seconds_sum") or 0.0
+
+    before = lag_sum()
+    watcher = asyncio.ensure_future(watch_event_loop(every_s=0.05))
+    await asyncio.sleep(0.1)
+    with caplog.at_level(logging.WARNING, logger="rtc_server.loop_lag"):
+        time.sleep(0.8)  # noqa: ASYNC251 - a callback that never yields: the loop stalls
+        await asyncio.sleep(0.1)
+    watcher.cancel()
+    await asyncio.gather(watcher, return_exceptions=True)
+    assert 0.7 <= lag_sum() - before < 1.5
+    assert any("event loop" in record.getMessage() for record in caplog.records)

@@ -1,10 +1,10 @@
 // What the browser scripts share: Chromium with a fake microphone, and how a run reports.
 
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import chromiumFlags from '../chromium-flags.cjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-
 const MEDIA_FLAGS = [
   '--use-fake-ui-for-media-stream',
   '--use-fake-device-for-media-stream',
@@ -12,24 +12,36 @@ const MEDIA_FLAGS = [
   '--disable-features=WebRtcHideLocalIpsWithMdns',
 ];
 
-/** The system Chromium (Playwright never downloads one); `wav` becomes its microphone. */
-export function launchWithMicrophone(wav) {
+/**
+ * The system Chromium (Playwright never downloads one), headless, with `args`, at a lower
+ * priority than the server (see chromium-low-priority.sh).
+ */
+export function launchChromium(args) {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: fileURLToPath(new URL('./chromium-low-priority.sh', import.meta.url)),
+    env: { ...process.env, CHROMIUM },
     headless: true,
-    args: [
-      ...chromiumFlags.HEADLESS_FLAGS,
-      ...MEDIA_FLAGS,
-      ...(wav ? [`--use-file-for-fake-audio-capture=${wav}`] : []),
-    ],
+    args: [...chromiumFlags.HEADLESS_FLAGS, ...args],
   });
 }
 
-/** Opens `url` in `context`, collecting the page's console errors into `errors`. */
+/** Chromium whose microphone is `wav` (none: a fake tone). */
+export function launchWithMicrophone(wav) {
+  return launchChromium([
+    ...MEDIA_FLAGS,
+    ...(wav ? [`--use-file-for-fake-audio-capture=${wav}`] : []),
+  ]);
+}
+
+/**
+ * Opens `url` in `context`, collecting the page's console errors into `errors`; its warnings
+ * (a lost connection, with the reason) go to stderr, for the test's log.
+ */
 export async function openApp(context, url, role, errors) {
   const page = await context.newPage();
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(`${role}: ${message.text()}`);
+    if (message.type() === 'warning') console.error(`[${role}] ${message.text()}`);
   });
   page.on('pageerror', (error) => errors.push(`${role}: ${error.message}`));
   await page.goto(url);

@@ -6,15 +6,13 @@
 //
 // Environment: BASE_URL, ROOM, INVITE_URL, EXPIRED_URL (required); CHROMIUM (optional).
 
-import { chromium } from 'playwright-core';
-import chromiumFlags from '../chromium-flags.cjs';
+import { launchChromium } from './browsers.mjs';
 
 const env = (name) => process.env[name] || fail(`environment variable ${name} is required`);
 const BASE_URL = env('BASE_URL');
 const ROOM = env('ROOM');
 const INVITE_URL = env('INVITE_URL');
 const EXPIRED_URL = env('EXPIRED_URL');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 function fail(message) {
   console.error(`invite e2e: ${message}`);
@@ -32,11 +30,7 @@ async function accessNotice(browser, url) {
   return text;
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: [...chromiumFlags.HEADLESS_FLAGS, '--use-fake-ui-for-media-stream'],
-});
+const browser = await launchChromium(['--use-fake-ui-for-media-stream']);
 try {
   const withoutToken = await accessNotice(browser, `${BASE_URL}/?room=${ROOM}`);
   const expired = await accessNotice(browser, EXPIRED_URL);

@@ -131,8 +131,12 @@ async function inboundAudio(page) {
   });
 }
 
-/** Streams whose packets kept arriving over six seconds, with audible sound in them. */
-async function liveInboundAudio(page) {
+/**
+ * Every inbound stream of the page's open peer connections over six seconds: packets a second
+ * and the loudest level seen; with the connections' states, to tell a dropped connection from
+ * a silent stream.
+ */
+async function inboundAudioOverSixSeconds(page) {
   const before = await inboundAudio(page);
   const started = Date.now();
   let loudest = {};
@@ -144,13 +148,16 @@ async function liveInboundAudio(page) {
   }
   const after = await inboundAudio(page);
   const seconds = (Date.now() - started) / 1000;
-  return Object.keys(after)
-    .filter((mid) => after[mid].packets > (before[mid]?.packets ?? 0) && loudest[mid] > 0)
-    .map((mid) => ({
+  return {
+    connections: await page.evaluate(() =>
+      window.__peerConnections.map((pc) => pc.connectionState),
+    ),
+    streams: Object.keys(after).map((mid) => ({
       mid,
       packets_per_s: (after[mid].packets - (before[mid]?.packets ?? 0)) / seconds,
-      level: loudest[mid],
-    }));
+      level: loudest[mid] ?? 0,
+    })),
+  };
 }
 
 let result;
@@ -170,7 +177,7 @@ try {
 
   const audio = {};
   for (let i = 0; i < SPEAKERS.length; i++)
-    audio[SPEAKERS[i]] = await liveInboundAudio(speakers[i]);
+    audio[SPEAKERS[i]] = await inboundAudioOverSixSeconds(speakers[i]);
   log(`inbound audio: ${JSON.stringify(audio)}`);
 
   const [alice, eve] = speakers;

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -107,6 +108,7 @@ def run_browser_script(script: str, env: dict[str, str], timeout_s: float) -> di
         text=True,
         timeout=timeout_s,
     )
+    sys.stderr.write(completed.stderr)  # the script's log, shown with a failing test
     lines = completed.stdout.strip().splitlines()
     assert completed.returncode == 0 and lines, (
         f"{script} failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}"

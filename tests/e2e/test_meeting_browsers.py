@@ -63,10 +63,10 @@ def test_every_speaker_is_captioned_and_heard_through_joins_leaves_and_mutes(
         for name in names:
             heard = set().union(*(words(c["text"]) for c in result[phase] if c["speaker"] == name))
             assert heard & SPEAKERS[name][2], f"{phase}: {name}'s own words missing: {heard}"
-    for name, streams in result["inbound_audio"].items():
+    for name, audio in result["inbound_audio"].items():
         # Each speaker hears the two others: 50 packets a second each when the machine keeps up;
         # with three recognizers and four browsers on two cores, a listener may lose some.
-        assert len(streams) == 2, f"{name} receives {streams}"
-        assert all(stream["packets_per_s"] > 15 for stream in streams), streams
+        heard = [s for s in audio["streams"] if s["packets_per_s"] > 15 and s["level"] > 0]
+        assert len(heard) == 2, f"{name} receives {audio}"
     assert result["not_heard_told_after_ms"] < 10_000
     assert result["console_errors"] == []

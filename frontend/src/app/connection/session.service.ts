@@ -456,6 +456,7 @@ export class SessionService {
     const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.failures - 1));
     // Jitter keeps a room's clients from all returning at the same instant after an outage.
     const delay = Math.round(backoff * (0.8 + Math.random() * 0.4));
+    console.warn(`Connection lost (${reason}); trying again in ${delay} ms`);
     this.state.set('reconnecting');
     this.detail.set(reason);
     this.retryAt.set(Date.now() + delay);
