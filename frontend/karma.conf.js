@@ -17,6 +17,8 @@ module.exports = function (config) {
       reporters: [{ type: 'text-summary' }, { type: 'html' }],
     },
     reporters: ['dots'],
+    // The app's warnings (a lost connection, on purpose in many specs) would drown the dots.
+    browserConsoleLogOptions: { level: 'error', terminal: true },
     customLaunchers: {
       ChromiumHeadlessCI: {
         base: 'ChromeHeadless',

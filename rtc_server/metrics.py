@@ -42,6 +42,11 @@ TURN_PROBLEMS = Counter(
     "TURN allocations the server could not get, by cause",
     ["reason"],
 )
+BROWSER_ICE_FAILURES = Counter(
+    "rtc_browser_ice_failures_total",
+    "Browsers whose ICE gathering found no candidate at all (ice_failed), by cause",
+    ["cause"],
+)
 LANGUAGE_SWITCHES = Counter(
     "rtc_language_switches_total", "Speakers on auto whose language changed to another"
 )

@@ -78,12 +78,25 @@ class Ping(_Message):
     type: Literal["ping"]
 
 
+IceFailureCause = Literal["turn_refused", "turn_unreachable", "no_candidates"]
+
+
+class IceFailed(_Message):
+    """The browser's ICE gathering ended without a single candidate: it can never connect."""
+
+    type: Literal["ice_failed"]
+    cause: IceFailureCause
+    detail: Annotated[str, StringConstraints(max_length=512)] = ""  # TURN URL, code, reason
+
+
 ClientMessage = Annotated[
-    Join | Offer | Candidate | SetCaptionLanguage | Leave | Ping,
+    Join | Offer | Candidate | SetCaptionLanguage | Leave | Ping | IceFailed,
     Field(discriminator="type"),
 ]
 _client_message: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
-CLIENT_TYPES = frozenset(("join", "offer", "candidate", "set_caption_language", "leave", "ping"))
+CLIENT_TYPES = frozenset(
+    ("join", "offer", "candidate", "set_caption_language", "leave", "ping", "ice_failed")
+)
 
 
 def parse_client_message(raw: str | bytes) -> ClientMessage:

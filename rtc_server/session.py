@@ -29,6 +29,8 @@ from rtc_server.media import end_received_tracks, pump_audio
 from rtc_server.protocol import (
     Candidate,
     ClientMessage,
+    IceFailed,
+    IceFailureCause,
     Join,
     Leave,
     Offer,
@@ -49,6 +51,11 @@ CAPTION_CHANNEL = "captions"
 PEER_CLOSE_TIMEOUT_S = 3.0
 LAST_FINAL_TIMEOUT_S = 15.0  # how long a leaving speaker's last words may take to decode
 DELAY_CHECK_S = 0.5
+BROWSER_ICE_FAILURES: dict[IceFailureCause, str] = {
+    "turn_refused": "the TURN server refused its credentials",
+    "turn_unreachable": "the TURN server did not answer",
+    "no_candidates": "it found no network address to use",
+}
 
 
 @dataclass
@@ -110,6 +117,8 @@ class Session:
                 await self.close("left")
             case Ping():
                 self._send(server_message("pong"))
+            case IceFailed():
+                await self._browser_ice_failed(message.cause, message.detail)
 
     # Joining
 
@@ -453,6 +462,22 @@ class Session:
             f"the server cannot relay media: {cause}; the server's operator must fix its TURN "
             "settings",
             cause=(trouble.problem if trouble else TurnProblem.FAILED).value,
+        )
+
+    async def _browser_ice_failed(self, cause: IceFailureCause, detail: str) -> None:
+        """The browser found no way at all to send media (its own TURN allocation failed, or
+        it has no network): say so now, not after the connect timeout."""
+        metrics.BROWSER_ICE_FAILURES.labels(cause).inc()
+        log.warning(
+            "%s: the browser gathered no ICE candidates: %s (%s); check RTC_TURN_URLS and "
+            "RTC_TURN_SECRET against the TURN server",
+            self.participant_id,
+            BROWSER_ICE_FAILURES[cause],
+            detail or "no detail",
+        )
+        await self._fail_connection(
+            f"your browser cannot connect to the media server: {BROWSER_ICE_FAILURES[cause]}",
+            cause=cause,
         )
 
     async def _fail_connection(self, message: str, cause: str | None = None) -> None:

@@ -14,23 +14,23 @@ const MEDIA_FLAGS = [
 
 /**
  * The system Chromium (Playwright never downloads one), headless, with `args`, at a lower
- * priority than the server (see chromium-low-priority.sh).
+ * priority than the server (see chromium-low-priority.sh); `gid`: the group it runs as.
  */
-export function launchChromium(args) {
+export function launchChromium(args, gid = null) {
   return chromium.launch({
     executablePath: fileURLToPath(new URL('./chromium-low-priority.sh', import.meta.url)),
-    env: { ...process.env, CHROMIUM },
+    env: { ...process.env, CHROMIUM, ...(gid === null ? {} : { CHROMIUM_GID: String(gid) }) },
     headless: true,
     args: [...chromiumFlags.HEADLESS_FLAGS, ...args],
   });
 }
 
-/** Chromium whose microphone is `wav` (none: a fake tone). */
-export function launchWithMicrophone(wav) {
-  return launchChromium([
-    ...MEDIA_FLAGS,
-    ...(wav ? [`--use-file-for-fake-audio-capture=${wav}`] : []),
-  ]);
+/** Chromium whose microphone is `wav` (none: a fake tone); `gid` as for `launchChromium`. */
+export function launchWithMicrophone(wav, gid = null) {
+  return launchChromium(
+    [...MEDIA_FLAGS, ...(wav ? [`--use-file-for-fake-audio-capture=${wav}`] : [])],
+    gid,
+  );
 }
 
 /**
@@ -46,6 +46,19 @@ export async function openApp(context, url, role, errors) {
   page.on('pageerror', (error) => errors.push(`${role}: ${error.message}`));
   await page.goto(url);
   return page;
+}
+
+/** Final captions on a page: id, speaker name and text. */
+export function finals(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid="caption-line"][data-final="true"]')].map(
+      (line) => ({
+        id: line.getAttribute('data-caption-id'),
+        speaker: line.getAttribute('data-speaker'),
+        text: line.querySelector('[data-testid="caption-original"]')?.textContent.trim(),
+      }),
+    ),
+  );
 }
 
 /** Prints the result as the last line on stdout; exits 1 if it holds an error. */

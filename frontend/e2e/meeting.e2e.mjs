@@ -13,7 +13,7 @@
 // Environment: BASE_URL, ROOM, SPEAKER_WAVS (three WAV paths, comma-separated; required);
 // PHASE_TIMEOUT_S, CHROMIUM (optional).
 
-import { launchWithMicrophone, openApp, report } from './browsers.mjs';
+import { finals, joinRoom, launchWithMicrophone, openApp, report } from './browsers.mjs';
 
 const env = (name) => process.env[name] || fail(`environment variable ${name} is required`);
 const BASE_URL = env('BASE_URL');
@@ -55,34 +55,6 @@ async function openPage(role, wav) {
     };
   });
   return openApp(context, `${BASE_URL}/?room=${encodeURIComponent(ROOM)}`, role, consoleErrors);
-}
-
-async function join(page, name, listenOnly) {
-  await page.getByTestId('join-name').fill(name);
-  // Languages come from /api/config; captions stay in each speaker's own language.
-  await page
-    .locator('[data-testid="join-language"] option[value="en"]')
-    .waitFor({ state: 'attached' });
-  await page.getByTestId('join-language').selectOption('en');
-  await page.getByTestId(listenOnly ? 'join-listen-only' : 'join-speak').click();
-  await page.getByTestId('join-submit').click();
-  await page
-    .locator('[data-testid="connection-state"][data-state="connected"]')
-    .waitFor({ timeout: 30_000 });
-  log(`${name} joined`);
-}
-
-/** Final captions on a page: id, speaker name and text. */
-function finals(page) {
-  return page.evaluate(() =>
-    [...document.querySelectorAll('[data-testid="caption-line"][data-final="true"]')].map(
-      (line) => ({
-        id: line.getAttribute('data-caption-id'),
-        speaker: line.getAttribute('data-speaker'),
-        text: line.querySelector('[data-testid="caption-original"]')?.textContent.trim(),
-      }),
-    ),
-  );
 }
 
 /** Every final the reader shows, with the time it first appeared. */
@@ -163,12 +135,14 @@ async function inboundAudioOverSixSeconds(page) {
 let result;
 try {
   const reader = await openPage('reader', null);
-  await join(reader, 'Reader', true);
+  await joinRoom(reader, { name: 'Reader', listenOnly: true });
+  log('Reader joined');
   const speakers = [];
   for (let i = 0; i < SPEAKERS.length; i++) {
     if (i > 0) await sleep(JOIN_GAP_MS);
     const page = await openPage(SPEAKERS[i], SPEAKER_WAVS[i]);
-    await join(page, SPEAKERS[i], false);
+    await joinRoom(page, { name: SPEAKERS[i], listenOnly: false });
+    log(`${SPEAKERS[i]} joined`);
     speakers.push(page);
   }
   const allJoined = Date.now();
@@ -186,7 +160,8 @@ try {
   await eve.getByTestId('leave').click();
   await eve.getByTestId('start-over').click(); // from "You left" back to the join screen
   await eve.getByTestId('join-submit').waitFor();
-  await join(eve, 'Eve', false);
+  await joinRoom(eve, { name: 'Eve', listenOnly: false });
+  log('Eve joined');
   await sleep(2000);
   await alice.getByTestId('mic-mute').click();
   const unmuted = Date.now();

@@ -1,4 +1,4 @@
-import { IceServer } from '../protocol/protocol';
+import { IceFailureCause, IceServer } from '../protocol/protocol';
 
 export interface MediaPeerOptions {
   iceServers: IceServer[];
@@ -17,6 +17,32 @@ export interface MediaPeerHandlers {
   /** An incoming track; `mid` names its transceiver (see the `audio_tracks` message). */
   track(track: MediaStreamTrack, mid: string | null, stream: MediaStream | null): void;
   connectionState(state: RTCPeerConnectionState): void;
+  /** ICE gathering ended without a single candidate: this connection can never work. */
+  gatheringFailed(cause: IceFailureCause, detail: string): void;
+}
+
+/** TURN's error codes in `icecandidateerror` (RFC 8656; 701: no answer, a WebRTC addition). */
+const TURN_REFUSED = new Set([401, 403, 437, 441]);
+const TURN_UNREACHABLE = 701;
+// A TURN server that answers gives its relay address within a second or two; Chromium itself
+// reports one that does not (701) only after about 40 s.
+const NO_CANDIDATE_AFTER_MS = 8_000;
+
+/**
+ * The most telling of the gathering errors: a refusal over no answer over anything else;
+ * `otherwise` when none explains it.
+ */
+export function iceFailure(
+  errors: RTCPeerConnectionIceErrorEvent[],
+  otherwise: IceFailureCause = 'no_candidates',
+): { cause: IceFailureCause; detail: string } {
+  const refused = errors.find((error) => TURN_REFUSED.has(error.errorCode));
+  const unreachable = errors.find((error) => error.errorCode === TURN_UNREACHABLE);
+  const telling = refused ?? unreachable ?? errors[0];
+  return {
+    cause: refused ? 'turn_refused' : unreachable ? 'turn_unreachable' : otherwise,
+    detail: telling ? `${telling.url} ${telling.errorCode} ${telling.errorText}`.slice(0, 512) : '',
+  };
 }
 
 /**
@@ -28,6 +54,7 @@ export class MediaPeer {
   private readonly channel: RTCDataChannel;
   private readonly sender: RTCRtpSender | null;
   private queue: Promise<unknown> = Promise.resolve();
+  private gatheringDeadline = 0;
 
   constructor(options: MediaPeerOptions, handlers: MediaPeerHandlers) {
     this.pc = new RTCPeerConnection({
@@ -52,8 +79,30 @@ export class MediaPeer {
     this.channel.addEventListener('message', (event: MessageEvent) => {
       if (typeof event.data === 'string') handlers.channelMessage(event.data);
     });
-    this.pc.addEventListener('icecandidate', (event) =>
-      handlers.candidate(event.candidate?.toJSON() ?? null, transceiver.mid),
+    let gathered = 0;
+    let failureSaid = false;
+    const errors: RTCPeerConnectionIceErrorEvent[] = [];
+    const noCandidates = (otherwise: IceFailureCause) => {
+      if (gathered > 0 || failureSaid || this.pc.signalingState === 'closed') return;
+      failureSaid = true;
+      const { cause, detail } = iceFailure(errors, otherwise);
+      handlers.gatheringFailed(cause, detail);
+    };
+    this.pc.addEventListener('icecandidate', (event) => {
+      if (event.candidate?.candidate) gathered++;
+      handlers.candidate(event.candidate?.toJSON() ?? null, transceiver.mid);
+    });
+    this.pc.addEventListener('icecandidateerror', (event) =>
+      errors.push(event as RTCPeerConnectionIceErrorEvent),
+    );
+    this.pc.addEventListener('icegatheringstatechange', () => {
+      if (this.pc.iceGatheringState === 'complete') noCandidates('no_candidates');
+    });
+    // Only relay candidates may be slow to come: without any, the TURN server is not answering.
+    this.gatheringDeadline = window.setTimeout(
+      () =>
+        noCandidates(options.iceTransportPolicy === 'relay' ? 'turn_unreachable' : 'no_candidates'),
+      NO_CANDIDATE_AFTER_MS,
     );
     this.pc.addEventListener('track', (event) =>
       handlers.track(event.track, event.transceiver.mid, event.streams[0] ?? null),
@@ -95,6 +144,7 @@ export class MediaPeer {
   }
 
   close(): void {
+    clearTimeout(this.gatheringDeadline);
     this.channel.close();
     this.pc.close();
   }

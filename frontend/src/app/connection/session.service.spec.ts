@@ -342,6 +342,25 @@ describe('SessionService', () => {
     expect(session.detail()).toContain('TURN');
   });
 
+  it('says at once when its TURN server does not answer, and tells the server why', async () => {
+    session.join(SETTINGS);
+    FakeWebSocket.latest.accept();
+    FakeWebSocket.latest.receive(
+      joined({
+        // Nothing listens on the discard port: gathering ends with no relay candidate.
+        ice_servers: [{ urls: ['turn:127.0.0.1:9?transport=udp'], username: 'u', credential: 'p' }],
+        ice_transport_policy: 'relay',
+      }),
+    );
+    const socket = FakeWebSocket.latest;
+    await until(() => socket.sentOfType('ice_failed').length === 1, 12_000);
+    expect(socket.sentOfType('ice_failed')[0]).toEqual(
+      jasmine.objectContaining({ cause: 'turn_unreachable' }),
+    );
+    expect(session.state()).toBe('reconnecting');
+    expect(session.detail()).toContain('TURN');
+  }, 15_000);
+
   it('sends leave and returns to idle', async () => {
     session.join(SETTINGS);
     const socket = FakeWebSocket.latest;

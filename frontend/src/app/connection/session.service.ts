@@ -4,6 +4,7 @@ import { MessageKey } from '../i18n/en';
 import { I18n, Message } from '../i18n/i18n.service';
 import { MicrophoneService } from '../media/microphone.service';
 import {
+  IceFailureCause,
   IceServer,
   ResumeRequest,
   SignalingMessage,
@@ -51,6 +52,11 @@ const JOIN_ERRORS = new Set([
   'bad_message',
   'already_joined',
 ]);
+const ICE_FAILURES: Record<IceFailureCause, MessageKey> = {
+  turn_refused: 'lost.turnRefused',
+  turn_unreachable: 'lost.turnUnreachable',
+  no_candidates: 'lost.noCandidates',
+};
 /** Notices that a state is over. */
 const RESOLVED_NOTICES = new Set(['translation_resumed', 'captions_on_time', 'audio_arriving']);
 /** Notices that the speaker is not heard or not captioned: a reconnect is offered. */
@@ -369,6 +375,9 @@ export class SessionService {
           this.room.addAudio(track, mid, stream),
         ),
         connectionState: guard((state: RTCPeerConnectionState) => this.onPeerState(state)),
+        gatheringFailed: guard((cause: IceFailureCause, detail: string) =>
+          this.iceFailed(cause, detail),
+        ),
       },
     );
     try {
@@ -390,6 +399,15 @@ export class SessionService {
       return;
     }
     this.socket?.send(candidateMessage(candidate, mid));
+  }
+
+  /** Tells the server (for its operator) and the user at once, not after the connect timeout. */
+  private iceFailed(cause: IceFailureCause, detail: string): void {
+    this.socket?.send({ type: 'ice_failed', cause, detail });
+    const reason = this.t(ICE_FAILURES[cause]);
+    // Refused credentials stay refused; a TURN server that did not answer may be back soon.
+    if (cause === 'turn_refused') this.fail(reason);
+    else this.connectionLost(reason);
   }
 
   private onPeerState(state: RTCPeerConnectionState): void {

@@ -122,6 +122,10 @@ export const en = {
   'lost.channelClosed': 'The caption channel closed',
   'lost.gaveUp': '{reason}. Gave up after {attempts} attempts.',
   'lost.noTurn': 'Relay (TURN) was forced, but this server offers no TURN server.',
+  'lost.turnRefused':
+    'The relay (TURN) server refused this browser’s credentials; the server’s operator must check its TURN settings.',
+  'lost.turnUnreachable': 'The relay (TURN) server did not answer this browser',
+  'lost.noCandidates': 'This browser found no network address to connect from',
 
   'people.title': 'In this room',
   'people.you': '(you)',

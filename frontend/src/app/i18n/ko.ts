@@ -119,6 +119,10 @@ export const ko: Catalogue = {
   'lost.channelClosed': '자막 채널이 닫혔습니다',
   'lost.gaveUp': '{reason}. {attempts}번 시도한 뒤 중단했습니다.',
   'lost.noTurn': '릴레이(TURN)를 강제했지만 이 서버에는 TURN 서버가 없습니다.',
+  'lost.turnRefused':
+    '릴레이(TURN) 서버가 이 브라우저의 자격 증명을 거부했습니다. 서버 운영자가 TURN 설정을 확인해야 합니다.',
+  'lost.turnUnreachable': '릴레이(TURN) 서버가 이 브라우저에 응답하지 않았습니다',
+  'lost.noCandidates': '이 브라우저에서 연결에 사용할 네트워크 주소를 찾지 못했습니다',
 
   'people.title': '참여자',
   'people.you': '(나)',

@@ -76,7 +76,11 @@ export type ClientMessage =
   | { type: 'candidate'; candidate: string; sdp_mid: string | null; sdp_mline_index: number | null }
   | { type: 'set_caption_language'; language: string | null }
   | { type: 'leave' }
-  | { type: 'ping' };
+  | { type: 'ping' }
+  | { type: 'ice_failed'; cause: IceFailureCause; detail: string };
+
+/** Why ICE gathering ended without a candidate (see `ice_failed` in docs/protocol.md). */
+export type IceFailureCause = 'turn_refused' | 'turn_unreachable' | 'no_candidates';
 
 export function encodeClientMessage(message: ClientMessage): string {
   return JSON.stringify({ v: PROTOCOL_VERSION, ...message });

@@ -30,14 +30,7 @@ const DOT: Record<ConnectionState, string> = {
     '[attr.title]': 'session.detail() || null',
   },
   template: `
-    <span class="relative flex size-2.5">
-      @if (session.state() === 'connected') {
-        <span
-          class="absolute inline-flex size-full animate-ping rounded-full bg-emerald-400 opacity-60"
-        ></span>
-      }
-      <span class="relative inline-flex size-2.5 rounded-full" [class]="dot()"></span>
-    </span>
+    <span class="inline-flex size-2.5 rounded-full" [class]="dot()"></span>
     <!-- Only the dot on phones, where the header needs the room's name. -->
     <span class="max-sm:sr-only">{{ label() }}</span>
   `,
