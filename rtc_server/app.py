@@ -35,7 +35,7 @@ from rtc_server.settings import MAX_TOKEN_TTL_S, Settings
 from rtc_server.shutdown import drain
 from rtc_server.signaling import json_error, websocket_handler
 from rtc_server.state import APP_STATE, AppState
-from rtc_server.tasks import BackgroundTasks
+from rtc_server.tasks import BackgroundTasks, start_task
 from rtc_server.transcript_export import FORMATS, file_name
 from rtc_server.transcripts import SqliteTranscriptStore, purge_periodically
 from rtc_server.translation.factory import build_translation_service
@@ -100,7 +100,7 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
         log.info("ready: model %s, translation %s", engine.name, state.runtime.translation.backend)
         return engine
 
-    loading = asyncio.ensure_future(load())
+    loading = start_task(load())
     loading.add_done_callback(lambda task: _record_load_failure(state, task))
     # A wrong secret or an unreachable relay is logged at start, not first met by a participant.
     housekeeping.spawn(check_turn(server_rtc_configuration(settings, "startup-check")))

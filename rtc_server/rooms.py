@@ -16,7 +16,7 @@ from rtc_server.asr.stream import SpeechEvent, SpeechEventType
 from rtc_server.audio_forwarding import RoomAudio
 from rtc_server.captions import CaptionChannel
 from rtc_server.protocol import ParticipantInfo, ProtocolError, Resume, Speaker, server_message
-from rtc_server.tasks import BackgroundTasks
+from rtc_server.tasks import BackgroundTasks, start_task
 from rtc_server.transcripts import StoredCaption, TranscriptStore
 from rtc_server.translation.base import TranslationRequest
 from rtc_server.translation.sentences import WAIT_S, Piece, Sentence, SentenceAssembler
@@ -397,7 +397,7 @@ class RoomRegistry:
         """One history load per room, however many join at once while it runs."""
         opening = self._opening.get(room_id)
         if opening is None:
-            opening = asyncio.ensure_future(self._load(room_id))
+            opening = start_task(self._load(room_id))
             self._opening[room_id] = opening
             opening.add_done_callback(lambda _: self._opening.pop(room_id, None))
         return await asyncio.shield(opening)

@@ -41,7 +41,7 @@ from rtc_server.protocol import (
 )
 from rtc_server.rooms import Participant, Room, RoomRegistry
 from rtc_server.settings import Settings
-from rtc_server.tasks import BackgroundTasks
+from rtc_server.tasks import BackgroundTasks, start_task
 from rtc_server.translation.service import TranslationService
 from rtc_server.turn_check import TurnProblem, check_turn
 
@@ -502,9 +502,7 @@ class Session:
         if self._closing is None:
             # Shutdown closes sessions from outside: the closing lines still name this one.
             context = logs.context_of(self.participant_id, self._room.id if self._room else None)
-            self._closing = asyncio.get_running_loop().create_task(
-                self._close(reason, self._let_go(reason)), context=context
-            )
+            self._closing = start_task(self._close(reason, self._let_go(reason)), context)
         return self._closing
 
     def _hand_over(self) -> None:

@@ -10,6 +10,7 @@ from aiohttp import WSCloseCode, web
 from rtc_server.protocol import server_message
 from rtc_server.session import Session
 from rtc_server.state import APP_STATE, AppState
+from rtc_server.tasks import start_task
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ async def drain(app: web.Application) -> None:
     while the server still answers: new joins get `shutting_down`, /health says 503."""
     state = app[APP_STATE]
     if state.draining is None:
-        state.draining = asyncio.ensure_future(_drain(state))
+        state.draining = start_task(_drain(state))
     await asyncio.shield(state.draining)
 
 

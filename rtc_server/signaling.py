@@ -17,6 +17,7 @@ from rtc_server.origins import origin_allowed
 from rtc_server.protocol import Join, ProtocolError, error_message, parse_client_message
 from rtc_server.session import Runtime, Session
 from rtc_server.state import APP_STATE
+from rtc_server.tasks import start_task
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,8 @@ async def _serve(request: web.Request) -> web.WebSocketResponse:
     state.sessions.add(session)
     state.websockets.add(ws)
     metrics.SESSIONS.inc()
-    writer = asyncio.ensure_future(_write(ws, outbox))
-    hang_up = asyncio.ensure_future(hang_up_when_ended())
+    writer = start_task(_write(ws, outbox))
+    hang_up = start_task(hang_up_when_ended())
     try:
         async for message in ws:
             if not bucket.take():

@@ -1,12 +1,33 @@
-"""Background work an object starts and must be able to stop, all of it, when it closes."""
+"""Every task the server starts: named, its failure logged when it happens, and background
+work an object starts and must be able to stop, all of it, when it closes."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+
+def start_task(
+    work: Coroutine[Any, Any, T], context: contextvars.Context | None = None
+) -> asyncio.Task[T]:
+    """Run `work` as a task named after it. A failure is logged as it happens: asyncio would
+    report an exception nobody awaited only when the task is garbage-collected, if ever."""
+    name = getattr(work, "__qualname__", None)
+    task = asyncio.get_running_loop().create_task(work, name=name, context=context)
+    task.add_done_callback(_log_failure)
+    return task
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("task %s failed", task.get_name(), exc_info=error)
 
 
 class BackgroundTasks:
@@ -15,7 +36,7 @@ class BackgroundTasks:
 
     def spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Run `work` in the background, remembered until it finishes."""
-        task = asyncio.ensure_future(work)
+        task = start_task(work)
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return task

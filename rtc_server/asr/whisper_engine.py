@@ -22,6 +22,7 @@ from rtc_server.asr.text import (
     normalize_word,
     split_words,
 )
+from rtc_server.tasks import start_task
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class WhisperEngine:
         return bool(self.model.model.is_multilingual)
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._work()) for _ in range(self._workers)]
+        self._tasks = [start_task(self._work()) for _ in range(self._workers)]
         metrics.ASR_LAG.set_function(self.lag_s)
 
     def lag_s(self) -> float:
