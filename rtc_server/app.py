@@ -30,7 +30,7 @@ from rtc_server.loop_lag import watch_event_loop
 from rtc_server.memory import release_freed_memory
 from rtc_server.protocol import PROTOCOL_VERSION, RoomName
 from rtc_server.rooms import RoomRegistry
-from rtc_server.session import Runtime
+from rtc_server.runtime import Runtime
 from rtc_server.settings import MAX_TOKEN_TTL_S, Settings
 from rtc_server.shutdown import drain
 from rtc_server.signaling import json_error, websocket_handler

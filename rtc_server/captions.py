@@ -14,7 +14,7 @@ from rtc_server.protocol import PROTOCOL_VERSION
 log = logging.getLogger(__name__)
 
 # Datagrams over ~1,200 bytes are dropped on paths with a 1,280-byte MTU and stall the channel.
-MAX_MESSAGE_BYTES = 1_000
+MAX_CHANNEL_MESSAGE_BYTES = 1_000
 # Above this much unsent data a listener is too slow: provisional text is skipped for it.
 MAX_BUFFERED_BYTES = 256 * 1024
 # Finished messages kept for a client that reconnects and says which `seq` it saw last.
@@ -39,7 +39,7 @@ def split_message(body: dict[str, Any], text_field: str = "text") -> Iterator[di
     pieces = [text]
     while True:
         encoded = [_encoded_size({**body, text_field: piece, "part": 0}) for piece in pieces]
-        if max(encoded) <= MAX_MESSAGE_BYTES or len(pieces) > len(text):
+        if max(encoded) <= MAX_CHANNEL_MESSAGE_BYTES or len(pieces) > len(text):
             break
         pieces = _split_text(text, len(pieces) + 1)
     for index, piece in enumerate(pieces):

@@ -11,7 +11,7 @@ from pydantic_core import to_jsonable_python
 from rtc_server.languages import LanguageCode, SpokenLanguage
 
 PROTOCOL_VERSION = 1
-MAX_MESSAGE_BYTES = 64 * 1024
+MAX_SIGNALING_MESSAGE_BYTES = 64 * 1024
 
 
 class ProtocolError(Exception):
@@ -102,8 +102,8 @@ CLIENT_TYPES = frozenset(
 def parse_client_message(raw: str | bytes) -> ClientMessage:
     """Validate one incoming WebSocket message or raise ProtocolError with a precise code."""
     size = len(raw) if isinstance(raw, bytes) else len(raw.encode())  # bytes, not characters
-    if size > MAX_MESSAGE_BYTES:
-        raise ProtocolError("too_large", f"message over {MAX_MESSAGE_BYTES} bytes")
+    if size > MAX_SIGNALING_MESSAGE_BYTES:
+        raise ProtocolError("too_large", f"message over {MAX_SIGNALING_MESSAGE_BYTES} bytes")
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:

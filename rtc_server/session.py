@@ -11,7 +11,6 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
@@ -19,8 +18,8 @@ from aiortc.rtcdatachannel import RTCDataChannel
 from aiortc.sdp import MediaDescription, SessionDescription, candidate_from_sdp
 
 from rtc_server import logs, metrics
-from rtc_server.asr.recognizer import Audio, SpeechRecognizer
-from rtc_server.asr.stream import RecognizeStream, StreamOptions
+from rtc_server.asr.recognizer import Audio
+from rtc_server.asr.stream import RecognizeStream
 from rtc_server.audio_forwarding import ForwardedAudio
 from rtc_server.hearing import MESSAGES, Hearing, HearingWatch
 from rtc_server.ice import browser_ice_policy, browser_ice_servers, server_rtc_configuration
@@ -39,10 +38,9 @@ from rtc_server.protocol import (
     SetCaptionLanguage,
     server_message,
 )
-from rtc_server.rooms import Participant, Room, RoomRegistry
-from rtc_server.settings import Settings
+from rtc_server.rooms import Participant, Room
+from rtc_server.runtime import Runtime
 from rtc_server.tasks import BackgroundTasks, start_task
-from rtc_server.translation.service import TranslationService
 from rtc_server.turn_check import TurnProblem, check_turn
 
 log = logging.getLogger(__name__)
@@ -56,18 +54,6 @@ BROWSER_ICE_FAILURES: dict[IceFailureCause, str] = {
     "turn_unreachable": "the TURN server did not answer",
     "no_candidates": "it found no network address to use",
 }
-
-
-@dataclass
-class Runtime:
-    """What sessions share once the model is loaded."""
-
-    settings: Settings
-    recognizer: SpeechRecognizer
-    stream_options: StreamOptions
-    translation: TranslationService
-    rooms: RoomRegistry
-    speakers: set[Session] = field(default_factory=set)  # sessions whose audio is transcribed
 
 
 class Session:

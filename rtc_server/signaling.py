@@ -15,7 +15,8 @@ from rtc_server.forwarded import client_address, parse_networks
 from rtc_server.limits import CONNECTIONS, TokenBucket
 from rtc_server.origins import origin_allowed
 from rtc_server.protocol import Join, ProtocolError, error_message, parse_client_message
-from rtc_server.session import Runtime, Session
+from rtc_server.runtime import Runtime
+from rtc_server.session import Session
 from rtc_server.state import APP_STATE
 from rtc_server.tasks import start_task
 

@@ -11,7 +11,8 @@ from aiohttp import web
 from rtc_server.settings import Settings
 
 if TYPE_CHECKING:
-    from rtc_server.session import Runtime, Session
+    from rtc_server.runtime import Runtime
+    from rtc_server.session import Session
 
 
 @dataclass

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rtc_server.protocol import MAX_MESSAGE_BYTES, ProtocolError, parse_client_message
+from rtc_server.protocol import MAX_SIGNALING_MESSAGE_BYTES, ProtocolError, parse_client_message
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,9 @@ def test_bad_message_gets_its_code(raw: str, code: str) -> None:
 
 def test_a_message_at_the_limit_is_read() -> None:
     ping = json.dumps({"v": 1, "type": "ping"})
-    assert parse_client_message(ping + " " * (MAX_MESSAGE_BYTES - len(ping))).type == "ping"
+    assert (
+        parse_client_message(ping + " " * (MAX_SIGNALING_MESSAGE_BYTES - len(ping))).type == "ping"
+    )
 
 
 @pytest.mark.parametrize("version", ["", ', "v": true', ', "v": 1.0', ', "v": "1"', ', "v": 2'])

@@ -18,7 +18,7 @@ from rtc_server.asr.text import (
     overlap_length,
     strip_repeated_start,
 )
-from rtc_server.captions import MAX_MESSAGE_BYTES, CaptionChannel, split_message
+from rtc_server.captions import MAX_CHANNEL_MESSAGE_BYTES, CaptionChannel, split_message
 from rtc_server.languages import display_name, from_whisper, normalize_language, to_whisper
 from rtc_server.media import AudioConverter, CatchUp, LagMeter
 
@@ -107,7 +107,7 @@ def test_long_text_is_split_under_the_datagram_limit() -> None:
     for piece in pieces:
         assert (
             len(json.dumps({**piece, "seq": 10**6}, ensure_ascii=False).encode())
-            <= MAX_MESSAGE_BYTES
+            <= MAX_CHANNEL_MESSAGE_BYTES
         )
 
 

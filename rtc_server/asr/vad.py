@@ -6,11 +6,10 @@ import numpy as np
 import numpy.typing as npt
 from faster_whisper.vad import get_vad_model
 
-SAMPLE_RATE = 16_000
+from rtc_server.asr.recognizer import Audio
+
 WINDOW = 512  # samples per Silero decision (32 ms at 16 kHz)
 CONTEXT = 64  # samples of the previous window the model sees
-
-Audio = npt.NDArray[np.float32]
 
 
 class StreamingVad:
