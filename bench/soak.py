@@ -3,7 +3,7 @@
 Two soaks against one server process, its resident memory (RSS) sampled throughout:
 
 - `joins`: one client joins a room and leaves it, over and over (signaling only, a new
-  WebSocket each time, with permessage-deflate as browsers negotiate it);
+  WebSocket each time, asking for permessage-deflate as browsers do; the server declines it);
 - `meeting`: for `--minutes`, people come and go in one room: each joins with a real aiortc
   peer, speaks a recording, listens a while and leaves, three at a time.
 
