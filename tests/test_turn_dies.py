@@ -1,6 +1,6 @@
 """The TURN server dies in the middle of a sentence: the speaker relayed through it is told in
-seconds, the sentence reaches the listener still in the room, and the speaker gets it on
-resuming."""
+seconds, the sentence reaches the listener still in the room; the TURN server is restarted and
+the speaker resumes through it, gets the sentence and is captioned again."""
 
 from __future__ import annotations
 
@@ -28,15 +28,31 @@ DISCONNECT_TIMEOUT_S = 5.0
 RESUME_WINDOW_S = 30.0
 
 
+class Coturn:
+    """coturn on one loopback port, which can be stopped and started again on that port."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.proc, self.port = self._start(None)
+
+    def _start(self, port: int | None) -> tuple[subprocess.Popen[bytes], int]:
+        binary = shutil.which("turnserver")
+        assert binary is not None, "coturn is installed by `make system-packages`"
+        loopback_peers = ("--allow-loopback-peers", "--allowed-peer-ip=127.0.0.1")
+        return start_turnserver(binary, self.workdir, SECRET, *loopback_peers, port=port)
+
+    def stop(self) -> None:
+        stop(self.proc)
+
+    def restart(self) -> None:
+        self.proc, _ = self._start(self.port)
+
+
 @pytest.fixture
-def coturn_and_backend(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], BackendProcess]]:
-    binary = shutil.which("turnserver")
-    assert binary is not None, "coturn is installed by `make system-packages`"
-    proc, port = start_turnserver(
-        binary, tmp_path, SECRET, "--allow-loopback-peers", "--allowed-peer-ip=127.0.0.1"
-    )
+def coturn_and_backend(tmp_path: Path) -> Iterator[tuple[Coturn, BackendProcess]]:
+    coturn = Coturn(tmp_path)
     env = {
-        "RTC_TURN_URLS": f"turn:127.0.0.1:{port}?transport=udp",
+        "RTC_TURN_URLS": f"turn:127.0.0.1:{coturn.port}?transport=udp",
         "RTC_TURN_SECRET": SECRET,
         "RTC_ICE_DISCONNECT_TIMEOUT_S": str(DISCONNECT_TIMEOUT_S),
         "RTC_RESUME_WINDOW_S": str(RESUME_WINDOW_S),
@@ -45,15 +61,15 @@ def coturn_and_backend(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes]
     }
     try:
         with start_backend(env) as backend:
-            yield proc, backend
+            yield coturn, backend
     finally:
-        stop(proc)
+        coturn.stop()
 
 
 async def test_turn_dying_mid_sentence_loses_no_sentence(
-    coturn_and_backend: tuple[subprocess.Popen[bytes], BackendProcess],
+    coturn_and_backend: tuple[Coturn, BackendProcess],
 ) -> None:
-    proc, backend = coturn_and_backend
+    coturn, backend = coturn_and_backend
     room = f"turn-dies-{uuid.uuid4().hex[:8]}"
     speech = load_audio(TESTDATA / "jfk.flac")
     async with Peer(backend.ws_url) as listener, Peer(backend.ws_url) as speaker:
@@ -66,7 +82,7 @@ async def test_turn_dying_mid_sentence_loses_no_sentence(
             relay_only=True,
         )
         await wait_until_spoken(speaker, 0.5 + 6.0)  # in "ask not what your country…"
-        stop(proc)
+        coturn.stop()
         died = time.monotonic()
 
         lost = await speaker.expect("error", timeout=DISCONNECT_TIMEOUT_S + 10)
@@ -85,7 +101,8 @@ async def test_turn_dying_mid_sentence_loses_no_sentence(
         assert "country" in listener.transcript().lower()
         assert listener.signal("participant_left") is None  # held for its resume
 
-        # The speaker comes back (directly: its TURN server is gone) and gets what it missed.
+        # The TURN server is back; the speaker resumes through it and gets what it missed.
+        coturn.restart()
         if speaker.pc is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(speaker.pc.close(), 5)
@@ -93,10 +110,22 @@ async def test_turn_dying_mid_sentence_loses_no_sentence(
         seen = {c["id"] for c in speaker.finals()}
         resumed = await speaker.reconnect(room, "Speaker")
         assert resumed["type"] == "joined" and resumed["resumed"] is True, resumed
-        await speaker.connect(silence(1))
+        await speaker.connect(
+            np.concatenate([silence(0.5), speech, silence(2)]),
+            ice_servers=resumed["ice_servers"],
+            relay_only=True,
+        )
         await speaker.wait_for(
             lambda: {c["id"] for c in listener.finals()} <= {c["id"] for c in speaker.finals()},
             timeout=15,
         )
         missed = [c for c in speaker.finals() if c["id"] not in seen]
         assert missed, "the sentence cut by the failure never reached its speaker"
+        # Captioned again, relayed by the restarted TURN server: its new stream's captions.
+        await listener.wait_for(
+            lambda: any(
+                ":2." in c["id"] and "country" in c["text"].lower()
+                for c in listener.finals(speaker.participant_id)
+            ),
+            timeout=40,
+        )

@@ -36,9 +36,15 @@ def _wait_for_udp_listener(port: int, proc: subprocess.Popen[bytes], timeout: fl
 
 
 def start_turnserver(
-    binary: str, workdir: Path, secret: str, *extra: str, conf: Path = TURN_CONF
+    binary: str,
+    workdir: Path,
+    secret: str,
+    *extra: str,
+    conf: Path = TURN_CONF,
+    port: int | None = None,
 ) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
+    """coturn on `port` (default: a free one) of loopback; returns it and its port."""
+    port = port or free_port()
     low = next(_RELAY_WINDOWS)
     log = open(workdir / f"turnserver-{port}.log", "wb")  # noqa: SIM115 - kept open for the process
     proc = subprocess.Popen(
