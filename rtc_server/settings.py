@@ -129,7 +129,7 @@ class Settings(BaseSettings):
         30.0, gt=0.0, description="Give up on a peer whose media has not connected by then."
     )
     ice_disconnect_timeout_s: float = Field(
-        15.0,
+        10.0,
         gt=0.0,
         description="End a session whose peer sent nothing (not even 4-6 s ICE checks) this long.",
     )

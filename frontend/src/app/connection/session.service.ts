@@ -35,7 +35,8 @@ export interface SessionSettings {
 }
 
 const CONNECT_TIMEOUT_MS = 20_000;
-const DISCONNECTED_GRACE_MS = 5_000;
+// After Chromium's own `disconnected` (about 6 s after the path died): more time for a blip.
+const DISCONNECTED_GRACE_MS = 2_000;
 const RETRY_BASE_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
 const MAX_RETRIES = 10;
