@@ -454,12 +454,17 @@ class Session:
         """The browser found no way at all to send media (its own TURN allocation failed, or
         it has no network): say so now, not after the connect timeout."""
         metrics.BROWSER_ICE_FAILURES.labels(cause).inc()
+        advice = (
+            "; check RTC_TURN_URLS and RTC_TURN_SECRET against the TURN server"
+            if cause.startswith("turn_")
+            else ""
+        )
         log.warning(
-            "%s: the browser gathered no ICE candidates: %s (%s); check RTC_TURN_URLS and "
-            "RTC_TURN_SECRET against the TURN server",
+            "%s: the browser gathered no ICE candidates: %s (%s)%s",
             self.participant_id,
             BROWSER_ICE_FAILURES[cause],
             detail or "no detail",
+            advice,
         )
         await self._fail_connection(
             f"your browser cannot connect to the media server: {BROWSER_ICE_FAILURES[cause]}",
