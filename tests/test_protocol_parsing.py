@@ -25,6 +25,13 @@ from rtc_server.protocol import MAX_SIGNALING_MESSAGE_BYTES, ProtocolError, pars
             "too_large",
         ),
         ('{"v": 1, "type": "join", "room": "r", "name": "\\ud800"}', "bad_message"),
+        ('{"v": 1, "type": "ice_failed", "cause": "unplugged"}', "bad_message"),
+        (
+            '{"v": 1, "type": "ice_failed", "cause": "no_candidates", "detail": "'
+            + "x" * 600
+            + '"}',
+            "bad_message",
+        ),
     ],
 )
 def test_bad_message_gets_its_code(raw: str, code: str) -> None:
@@ -46,3 +53,10 @@ def test_the_version_must_be_the_integer_one(version: str) -> None:
     with pytest.raises(ProtocolError) as error:
         parse_client_message('{"type": "ping"' + version + "}")
     assert error.value.code == "unsupported_version"
+
+
+def test_a_browsers_ice_failure_is_read() -> None:
+    raw = '{"v": 1, "type": "ice_failed", "cause": "turn_refused", "detail": "turn:t:3478 401"}'
+    message = parse_client_message(raw)
+    assert message.type == "ice_failed"
+    assert (message.cause, message.detail) == ("turn_refused", "turn:t:3478 401")
