@@ -11,7 +11,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 
 from rtc_server.asr.model import pick_compute_type, pick_device, resolve_model
-from rtc_server.asr.vad import SAMPLE_RATE
+from rtc_server.asr.recognizer import SAMPLE_RATE
 from rtc_server.settings import Settings
 from tests.client import load_audio
 from tests.conftest import normalized_wer
