@@ -74,7 +74,10 @@ async def test_turn_dying_mid_sentence_loses_no_sentence(
     speech = load_audio(TESTDATA / "jfk.flac")
     async with Peer(backend.ws_url) as listener, Peer(backend.ws_url) as speaker:
         assert (await listener.join(room, "Listener"))["type"] == "joined"
-        await listener.connect(None)  # directly: only the speaker's path goes through TURN
+        # Directly: only the speaker's path goes through TURN. A muted microphone's silence keeps
+        # the listener's path busy: a receive-only aiortc peer sends only ICE checks, every 4-6 s,
+        # which this test's 5 s silence timeout could take for a dead path.
+        await listener.connect(silence(1))
         joined = await speaker.join(room, "Speaker")
         await speaker.connect(
             np.concatenate([silence(0.5), speech, silence(3)]),
