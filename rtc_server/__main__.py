@@ -8,9 +8,9 @@ import signal
 
 from aiohttp import web
 
-from rtc_server import logs
 from rtc_server.app import create_app
 from rtc_server.asr.model import resolve_model
+from rtc_server.observability import logs
 from rtc_server.settings import Settings, load_settings
 from rtc_server.shutdown import drain
 

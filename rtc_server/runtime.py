@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from rtc_server.asr.recognizer import SpeechRecognizer
 from rtc_server.asr.stream import StreamOptions
-from rtc_server.rooms import RoomRegistry
+from rtc_server.rooms.membership import RoomRegistry
 from rtc_server.settings import Settings
 from rtc_server.translation.service import TranslationService
 
 if TYPE_CHECKING:
-    from rtc_server.session import Session
+    from rtc_server.signaling.session import Session
 
 
 @dataclass

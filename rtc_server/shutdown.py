@@ -7,8 +7,8 @@ import logging
 
 from aiohttp import WSCloseCode, web
 
-from rtc_server.protocol import server_message
-from rtc_server.session import Session
+from rtc_server.signaling.messages import server_message
+from rtc_server.signaling.session import Session
 from rtc_server.state import APP_STATE, AppState
 from rtc_server.tasks import start_task
 

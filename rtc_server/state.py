@@ -12,7 +12,7 @@ from rtc_server.settings import Settings
 
 if TYPE_CHECKING:
     from rtc_server.runtime import Runtime
-    from rtc_server.session import Session
+    from rtc_server.signaling.session import Session
 
 
 @dataclass

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from rtc_server.ice import restrict_host_addresses
+from rtc_server.webrtc.aiortc_patches.host_addresses import restrict_host_addresses
 from tests.client import Peer, load_audio, silence
 from tests.servers import TESTDATA, BackendProcess, start_backend
 

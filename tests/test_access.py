@@ -25,13 +25,13 @@ from aioice import stun
 from aioice.turn import TurnClientUdpProtocol
 from jwt.utils import base64url_encode
 
+from rtc_server.access.limits import TokenBucket
+from rtc_server.access.origins import origin_allowed
+from rtc_server.access.proxy_headers import client_address, parse_networks
+from rtc_server.access.tokens import signing_key
 from rtc_server.app import create_app
-from rtc_server.auth import signing_key
-from rtc_server.forwarded import client_address, parse_networks
-from rtc_server.ice import turn_credentials
-from rtc_server.limits import TokenBucket
-from rtc_server.origins import origin_allowed
 from rtc_server.settings import Settings
+from rtc_server.webrtc.ice import turn_credentials
 from tests.client import Peer, load_audio
 from tests.servers import ROOT, TESTDATA, BackendProcess, FakeOpenAI, free_port, start_backend
 from tests.turn_server import start_turnserver, stop

@@ -11,8 +11,8 @@ import pytest
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError
 
-from rtc_server.audio_forwarding import FRAME_TICKS, MAX_QUEUED_PACKETS, ForwardedAudio, RoomAudio
-from rtc_server.speaker_selection import RecentSpeakers, assign_slots, level_dbfs
+from rtc_server.webrtc.relay import FRAME_TICKS, MAX_QUEUED_PACKETS, ForwardedAudio, RoomAudio
+from rtc_server.webrtc.speaker_selection import RecentSpeakers, assign_slots, level_dbfs
 
 LOUD = -20.0
 QUIET = -70.0

@@ -8,7 +8,7 @@ import uuid
 import numpy as np
 import pytest
 
-from rtc_server.hearing import AUDIO_STALL_S, UNCAPTIONED_SPEECH_S, Hearing, HearingWatch
+from rtc_server.asr.hearing import AUDIO_STALL_S, UNCAPTIONED_SPEECH_S, Hearing, HearingWatch
 from tests.client import Peer, load_audio, silence
 from tests.servers import TESTDATA, BackendProcess
 

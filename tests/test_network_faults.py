@@ -12,7 +12,7 @@ import pytest
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtp import RtpPacket
 
-from rtc_server.jitter import AudioJitterBuffer
+from rtc_server.webrtc.aiortc_patches.jitter import AudioJitterBuffer
 from tests.client import NetworkFaults, Peer, load_audio, silence
 from tests.conftest import normalized_wer
 from tests.servers import TESTDATA, BackendProcess, start_backend

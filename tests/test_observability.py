@@ -16,9 +16,9 @@ import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from rtc_server.captions import CaptionChannel
-from rtc_server.logs import JsonFormatter
-from rtc_server.loop_lag import watch_event_loop
+from rtc_server.observability.logs import JsonFormatter
+from rtc_server.observability.loop_lag import watch_event_loop
+from rtc_server.webrtc.caption_channel import CaptionChannel
 from tests.client import Peer, load_audio, silence
 from tests.conftest import translating_env
 from tests.servers import TESTDATA, BackendProcess, FakeOpenAI, Fault, start_backend
@@ -150,7 +150,8 @@ async def test_metrics_and_logs_follow_a_speaker_session(
         line
         for line in lines
         if line.get("session") == speaker.participant_id
-        and line["logger"] not in ("rtc_server.session", "rtc_server.rooms", "aiohttp.access")
+        and line["logger"]
+        not in ("rtc_server.signaling.session", "rtc_server.rooms.membership", "aiohttp.access")
     ]
     assert started_by_speaker and all(line["room"] == room for line in started_by_speaker)
     assert not [line for line in lines if line["level"] in ("ERROR", "CRITICAL")]
@@ -205,7 +206,7 @@ async def test_a_blocked_event_loop_is_measured_and_logged(
     before = lag_sum()
     watcher = asyncio.ensure_future(watch_event_loop(every_s=0.05))
     await asyncio.sleep(0.1)
-    with caplog.at_level(logging.WARNING, logger="rtc_server.loop_lag"):
+    with caplog.at_level(logging.WARNING, logger="rtc_server.observability.loop_lag"):
         time.sleep(0.8)  # noqa: ASYNC251 - a callback that never yields: the loop stalls
         await asyncio.sleep(0.1)
     watcher.cancel()

@@ -9,7 +9,8 @@ import av
 from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 
-from rtc_server.opus_tap import check_aiortc, tap_receiver
+from rtc_server.webrtc.aiortc_patches.opus_tap import tap_receiver
+from rtc_server.webrtc.aiortc_patches.version import check_aiortc
 
 
 def test_aiortc_is_the_version_the_receiver_hook_was_written_for() -> None:

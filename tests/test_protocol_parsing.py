@@ -6,7 +6,11 @@ import json
 
 import pytest
 
-from rtc_server.protocol import MAX_SIGNALING_MESSAGE_BYTES, ProtocolError, parse_client_message
+from rtc_server.signaling.messages import (
+    MAX_SIGNALING_MESSAGE_BYTES,
+    ProtocolError,
+    parse_client_message,
+)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rtc_server.captions import CaptionChannel
+from rtc_server.webrtc.caption_channel import CaptionChannel
 from tests.client import Peer, load_audio, silence
 from tests.conftest import normalized_wer
 from tests.servers import TESTDATA, BackendProcess, start_backend

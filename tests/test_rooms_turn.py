@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from rtc_server.ice import turn_credentials
+from rtc_server.webrtc.ice import turn_credentials
 from tests.client import Peer, load_audio, silence
 from tests.conftest import translating_env
 from tests.servers import (

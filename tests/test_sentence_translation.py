@@ -10,11 +10,11 @@ from typing import Any, ClassVar
 
 import pytest
 
-from rtc_server import rooms
 from rtc_server.asr.stream import SpeechEvent, SpeechEventType
-from rtc_server.rooms import Participant, Room
-from rtc_server.transcript_export import cues
-from rtc_server.transcripts import SqliteTranscriptStore
+from rtc_server.rooms.membership import Participant, Room
+from rtc_server.rooms import membership as rooms
+from rtc_server.storage.export import cues
+from rtc_server.storage.sqlite import SqliteTranscriptStore
 from rtc_server.translation.base import TranslationRequest
 from rtc_server.translation.sentences import Piece, SentenceAssembler
 from rtc_server.translation.service import TranslationService

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from rtc_server.transcript_export import FORMATS, cues, file_name, to_json, to_srt, to_txt, to_vtt
-from rtc_server.transcripts import FILE_NAME, SqliteTranscriptStore, StoredCaption
+from rtc_server.storage.export import FORMATS, cues, file_name, to_json, to_srt, to_txt, to_vtt
+from rtc_server.storage.sqlite import FILE_NAME, SqliteTranscriptStore
+from rtc_server.storage.store import StoredCaption
 
 DAY = 86_400.0
 

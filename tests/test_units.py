@@ -18,9 +18,13 @@ from rtc_server.asr.text import (
     overlap_length,
     strip_repeated_start,
 )
-from rtc_server.captions import MAX_CHANNEL_MESSAGE_BYTES, CaptionChannel, split_message
 from rtc_server.languages import display_name, from_whisper, normalize_language, to_whisper
-from rtc_server.media import AudioConverter, CatchUp, LagMeter
+from rtc_server.webrtc.caption_channel import (
+    MAX_CHANNEL_MESSAGE_BYTES,
+    CaptionChannel,
+    split_message,
+)
+from rtc_server.webrtc.media import AudioConverter, CatchUp, LagMeter
 
 
 def frame(pts: int, samples: int = 960, value: int = 1000) -> av.AudioFrame:

@@ -22,10 +22,10 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import get_suppressed_tokens, merge_punctuations
 
-from rtc_server import metrics
 from rtc_server.asr.language_id import LanguageChoice, choose_language, restrict, script_fits
 from rtc_server.asr.recognizer import Audio, DecodeRequest, Word
 from rtc_server.languages import from_whisper, to_whisper
+from rtc_server.observability import metrics
 
 PAD_S = 2.0
 MIN_WINDOW_S = 10.0

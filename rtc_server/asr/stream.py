@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from rtc_server import metrics
 from rtc_server.asr.recognizer import (
     SAMPLE_RATE,
     Audio,
@@ -37,6 +36,7 @@ from rtc_server.asr.text import (
     strip_repeated_start,
 )
 from rtc_server.asr.vad import WINDOW, StreamingVad
+from rtc_server.observability import metrics
 from rtc_server.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)

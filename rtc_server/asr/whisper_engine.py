@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from faster_whisper import WhisperModel
 
-from rtc_server import metrics
 from rtc_server.asr.decode import decode
 from rtc_server.asr.model import ModelChoice, pick_compute_type, pick_device
 from rtc_server.asr.recognizer import DecodeRequest, Hypothesis, Priority, Word
@@ -22,6 +21,7 @@ from rtc_server.asr.text import (
     normalize_word,
     split_words,
 )
+from rtc_server.observability import metrics
 from rtc_server.tasks import start_task
 
 log = logging.getLogger(__name__)

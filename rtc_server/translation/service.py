@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rtc_server import metrics
+from rtc_server.observability import metrics
 from rtc_server.translation.base import (
     FailureKind,
     TranslationError,

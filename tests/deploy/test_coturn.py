@@ -15,7 +15,7 @@ import pytest
 from aioice import stun
 from aioice.turn import TurnClientUdpProtocol, create_turn_endpoint
 
-from rtc_server.ice import turn_credentials
+from rtc_server.webrtc.ice import turn_credentials
 from tests.turn_server import start_turnserver, stop
 
 SECRET = "loopbackTestSecret42"

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import jwt
 import pytest
 
-from rtc_server.auth import signing_key
+from rtc_server.access.tokens import signing_key
 from tests.e2e.test_browser_e2e import APP_INDEX, run_browser_script
 from tests.e2e.test_browser_e2e import pytestmark as browser_test_marks
 from tests.nginx_proxy import serve_app

@@ -21,10 +21,10 @@ import av
 from aiortc import RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from rtc_server import metrics
 from rtc_server.asr.recognizer import Audio
-from rtc_server.opus_tap import OPUS_CLOCK_RATE, tap_receiver
-from rtc_server.speaker_selection import RecentSpeakers, assign_slots, level_dbfs
+from rtc_server.observability import metrics
+from rtc_server.webrtc.aiortc_patches.opus_tap import OPUS_CLOCK_RATE, tap_receiver
+from rtc_server.webrtc.speaker_selection import RecentSpeakers, assign_slots, level_dbfs
 
 TIME_BASE = Fraction(1, OPUS_CLOCK_RATE)
 FRAME_TICKS = 960  # 20 ms, the step assumed where a slot switches to another speaker

@@ -17,15 +17,13 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdatachannel import RTCDataChannel
 from aiortc.sdp import MediaDescription, SessionDescription, candidate_from_sdp
 
-from rtc_server import logs, metrics
+from rtc_server.asr.hearing import MESSAGES, Hearing, HearingWatch
 from rtc_server.asr.recognizer import Audio
 from rtc_server.asr.stream import RecognizeStream
-from rtc_server.audio_forwarding import ForwardedAudio
-from rtc_server.hearing import MESSAGES, Hearing, HearingWatch
-from rtc_server.ice import browser_ice_policy, browser_ice_servers, server_rtc_configuration
-from rtc_server.liveness import InboundActivity
-from rtc_server.media import end_received_tracks, pump_audio
-from rtc_server.protocol import (
+from rtc_server.observability import logs, metrics
+from rtc_server.rooms.membership import Participant, Room
+from rtc_server.runtime import Runtime
+from rtc_server.signaling.messages import (
     Candidate,
     ClientMessage,
     IceFailed,
@@ -38,10 +36,13 @@ from rtc_server.protocol import (
     SetCaptionLanguage,
     server_message,
 )
-from rtc_server.rooms import Participant, Room
-from rtc_server.runtime import Runtime
 from rtc_server.tasks import BackgroundTasks, start_task
-from rtc_server.turn_check import TurnProblem, check_turn
+from rtc_server.webrtc.aiortc_patches.inbound_activity import InboundActivity
+from rtc_server.webrtc.aiortc_patches.received_tracks import end_received_tracks
+from rtc_server.webrtc.ice import browser_ice_policy, browser_ice_servers, server_rtc_configuration
+from rtc_server.webrtc.media import pump_audio
+from rtc_server.webrtc.relay import ForwardedAudio
+from rtc_server.webrtc.turn_check import TurnProblem, check_turn
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Finished captions and their translations, kept per room in one SQLite file.
+"""The transcript store in one SQLite file (the default: nothing to run beside the server).
 
 Every statement runs on one thread of its own, in the order it was issued: writes never wait
 on the event loop's clock, reads see every write issued before them, and closing the store
@@ -14,16 +14,16 @@ import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
+
+from rtc_server.storage.store import StoredCaption
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 FILE_NAME = "transcripts.sqlite3"
-PURGE_INTERVAL_S = 3600.0
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS captions (
     room TEXT NOT NULL,
@@ -42,27 +42,6 @@ CREATE TABLE IF NOT EXISTS translations (
     PRIMARY KEY (room, caption_id, language)
 );
 """
-
-
-@dataclass
-class StoredCaption:
-    body: dict[str, Any]  # as it was sent: id, speaker, language, text, start, end, origin
-    recorded_at: float  # server wall clock (Unix seconds) when it was finished
-    translations: dict[str, dict[str, Any]]  # by language, as they were sent
-
-
-class TranscriptStore(Protocol):
-    """What rooms need: writes that never block (done when their future is), and history."""
-
-    def add_caption(self, room: str, body: dict[str, Any]) -> asyncio.Future[None]: ...
-
-    def add_translation(self, room: str, body: dict[str, Any]) -> asyncio.Future[None]: ...
-
-    async def flush(self) -> None: ...
-
-    async def recent(self, room: str, limit: int) -> list[StoredCaption]: ...
-
-    async def transcript(self, room: str) -> list[StoredCaption]: ...
 
 
 class SqliteTranscriptStore:
@@ -182,16 +161,3 @@ def _purge(db: sqlite3.Connection, before: float) -> int:
             " WHERE captions.room = translations.room AND captions.id = translations.caption_id)"
         )
     return removed
-
-
-async def purge_periodically(store: SqliteTranscriptStore, retention_days: int) -> None:
-    """Retention: forget what is older than `retention_days`, at start-up and then hourly."""
-    while True:
-        try:
-            removed = await store.purge(time.time() - retention_days * 86400)
-        except sqlite3.Error:
-            log.exception("could not purge old captions")
-        else:
-            if removed:
-                log.info("purged %d captions older than %d days", removed, retention_days)
-        await asyncio.sleep(PURGE_INTERVAL_S)

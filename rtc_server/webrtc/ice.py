@@ -13,7 +13,6 @@ import hmac
 import time
 from typing import Any
 
-import aioice.ice
 from aiortc import RTCConfiguration, RTCIceServer
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
@@ -60,13 +59,3 @@ def server_rtc_configuration(settings: Settings, user: str) -> RTCConfiguration:
         servers.append(RTCIceServer(urls=turn_urls, username=username, credential=password))
     policy = RTCIceTransportPolicy.RELAY if settings.ice_relay_only else RTCIceTransportPolicy.ALL
     return RTCConfiguration(iceServers=servers, iceTransportPolicy=policy)
-
-
-def restrict_host_addresses(addresses: list[str]) -> None:
-    """Offer host candidates only on these addresses (a multi-homed server, or loopback).
-
-    aioice has no option for this, so its address lookup is replaced process-wide.
-    """
-    if addresses:
-        chosen = list(addresses)
-        aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: chosen

@@ -8,8 +8,8 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from rtc_server import metrics
-from rtc_server.protocol import PROTOCOL_VERSION
+from rtc_server.observability import metrics
+from rtc_server.signaling.messages import PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
 

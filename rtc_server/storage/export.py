@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rtc_server.transcripts import StoredCaption
+from rtc_server.storage.store import StoredCaption
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from aioice.turn import create_turn_endpoint
 from aiortc import RTCConfiguration, RTCIceServer
 from aiortc.rtcicetransport import connection_kwargs
 
-from rtc_server import metrics
+from rtc_server.observability import metrics
 
 log = logging.getLogger(__name__)
 

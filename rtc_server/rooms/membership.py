@@ -11,16 +11,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rtc_server import metrics
 from rtc_server.asr.stream import SpeechEvent, SpeechEventType
-from rtc_server.audio_forwarding import RoomAudio
-from rtc_server.captions import CaptionChannel
-from rtc_server.protocol import ParticipantInfo, ProtocolError, Resume, Speaker, server_message
+from rtc_server.observability import metrics
+from rtc_server.signaling.messages import (
+    ParticipantInfo,
+    ProtocolError,
+    Resume,
+    Speaker,
+    server_message,
+)
+from rtc_server.storage.store import StoredCaption, TranscriptStore
 from rtc_server.tasks import BackgroundTasks, start_task
-from rtc_server.transcripts import StoredCaption, TranscriptStore
 from rtc_server.translation.base import TranslationRequest
 from rtc_server.translation.sentences import WAIT_S, Piece, Sentence, SentenceAssembler
 from rtc_server.translation.service import TranslationService, TranslationStats
+from rtc_server.webrtc.caption_channel import CaptionChannel
+from rtc_server.webrtc.relay import RoomAudio
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ queue, `RTCRtpReceiver.__decoder_queue`, read by its decoder thread. `tap_receiv
 queue's `put`, so the callback sees each frame in order, on the event loop, just before it is
 decoded once (for recognition).
 
-Written against aiortc 1.16 (pinned in pyproject.toml). `tap_receiver` refuses to run when the
-private name is gone, and `tests/test_opus_tap.py` fails when the aiortc version moves.
+Written for aiortc 1.16 (see the package's AIORTC_VERSION). `tap_receiver` refuses to run when
+the private name is gone.
 """
 
 from __future__ import annotations
@@ -20,23 +20,12 @@ from typing import Any
 import aiortc
 from aiortc import RTCRtpReceiver
 
-AIORTC_VERSION = "1.16."  # the series this hook was written and tested for
+from rtc_server.webrtc.aiortc_patches.version import AiortcChanged
+
 _DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 OPUS_CLOCK_RATE = 48_000
 
 OpusFrameHandler = Callable[[bytes, int], None]  # payload, RTP timestamp (48 kHz, unwrapped)
-
-
-class AiortcChanged(RuntimeError):
-    """aiortc no longer has the private receiver queue this hook taps."""
-
-
-def check_aiortc() -> None:
-    if not aiortc.__version__.startswith(AIORTC_VERSION):
-        raise AiortcChanged(
-            f"rtc_server.opus_tap was written for aiortc {AIORTC_VERSION}x, "
-            f"found {aiortc.__version__}: review the hook, then update AIORTC_VERSION"
-        )
 
 
 def tap_receiver(receiver: RTCRtpReceiver, on_opus_frame: OpusFrameHandler) -> None:

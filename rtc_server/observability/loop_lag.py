@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 
-from rtc_server import metrics
+from rtc_server.observability import metrics
 
 log = logging.getLogger(__name__)
 

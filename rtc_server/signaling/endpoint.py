@@ -9,14 +9,15 @@ from collections.abc import Callable
 
 from aiohttp import WSMsgType, web
 
-from rtc_server import logs, metrics
-from rtc_server.auth import ACCESS, Access, AccessDenied
-from rtc_server.forwarded import client_address, parse_networks
-from rtc_server.limits import CONNECTIONS, TokenBucket
-from rtc_server.origins import origin_allowed
-from rtc_server.protocol import Join, ProtocolError, error_message, parse_client_message
+from rtc_server.access.limits import CONNECTIONS, TokenBucket
+from rtc_server.access.origins import origin_allowed
+from rtc_server.access.proxy_headers import client_address, parse_networks
+from rtc_server.access.tokens import ACCESS, Access, AccessDenied
+from rtc_server.api.responses import json_error
+from rtc_server.observability import logs, metrics
 from rtc_server.runtime import Runtime
-from rtc_server.session import Session
+from rtc_server.signaling.messages import Join, ProtocolError, error_message, parse_client_message
+from rtc_server.signaling.session import Session
 from rtc_server.state import APP_STATE
 from rtc_server.tasks import start_task
 
@@ -44,11 +45,6 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
         return await _serve(request)
     finally:
         connections.release(address)
-
-
-def json_error(status: int, code: str, message: str) -> web.Response:
-    """The body of every refused HTTP request, WebSocket upgrade included."""
-    return web.json_response({"error": message, "code": code}, status=status)
 
 
 async def _serve(request: web.Request) -> web.WebSocketResponse:

@@ -9,12 +9,10 @@ from fractions import Fraction
 
 import av
 import numpy as np
-from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtcrtpreceiver import RemoteStreamTrack
 
-from rtc_server import metrics
 from rtc_server.asr.recognizer import SAMPLE_RATE, Audio
+from rtc_server.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -128,12 +126,3 @@ async def pump_audio(
             continue
         for chunk in converter.convert(frame):
             on_audio(chunk)
-
-
-def end_received_tracks(pc: RTCPeerConnection) -> None:
-    """End the tracks a closed peer connection received. aiortc ends them only if media ever
-    flowed: the tracks of a peer that never connected would keep their readers (the room's
-    relay task, the recognizer's pump) waiting forever."""
-    for receiver in pc.getReceivers():
-        if isinstance(receiver.track, RemoteStreamTrack):
-            receiver.track._queue.put_nowait(None)  # what aiortc's receiver sends when it stops

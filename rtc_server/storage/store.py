@@ -1,0 +1,51 @@
+"""Finished captions and their translations: what a room keeps, behind one interface."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+PURGE_INTERVAL_S = 3600.0
+
+
+@dataclass
+class StoredCaption:
+    body: dict[str, Any]  # as it was sent: id, speaker, language, text, start, end, origin
+    recorded_at: float  # server wall clock (Unix seconds) when it was finished
+    translations: dict[str, dict[str, Any]]  # by language, as they were sent
+
+
+class TranscriptStore(Protocol):
+    """What rooms need: writes that never block (done when their future is), and history."""
+
+    def add_caption(self, room: str, body: dict[str, Any]) -> asyncio.Future[None]: ...
+
+    def add_translation(self, room: str, body: dict[str, Any]) -> asyncio.Future[None]: ...
+
+    async def flush(self) -> None: ...
+
+    async def recent(self, room: str, limit: int) -> list[StoredCaption]: ...
+
+    async def transcript(self, room: str) -> list[StoredCaption]: ...
+
+    async def purge(self, before: float) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+async def purge_periodically(store: TranscriptStore, retention_days: int) -> None:
+    """Retention: forget what is older than `retention_days`, at start-up and then hourly."""
+    while True:
+        try:
+            removed = await store.purge(time.time() - retention_days * 86400)
+        except Exception:  # the store logs its own faults; retention tries again
+            log.exception("could not purge old captions")
+        else:
+            if removed:
+                log.info("purged %d captions older than %d days", removed, retention_days)
+        await asyncio.sleep(PURGE_INTERVAL_S)
