@@ -25,7 +25,7 @@ class ProtocolError(Exception):
 
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    v: Literal[1] = 1
+    v: Literal[1]  # required: parse_client_message refuses a message without it
 
 
 # Client → server
@@ -132,6 +132,7 @@ def parse_client_message(raw: str | bytes) -> ClientMessage:
 
 
 class ParticipantInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     name: str
     language: str
@@ -139,6 +140,7 @@ class ParticipantInfo(BaseModel):
 
 
 class Speaker(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     name: str
 
