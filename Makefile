@@ -1,6 +1,7 @@
 # Real-time speech translation server.
 #   make run   install everything into .venv, build the web app, serve http://localhost:5000
 #   make test  install what the tests need (Debian packages, Python, npm) and run them all
+#   make test-fast  only the unit tests (tests/unit: no server, model or browser; seconds)
 #   make bench install what the benchmarks need and run the speed sweep (~12 min on 2 cores)
 
 SHELL := /bin/bash
@@ -11,7 +12,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := turnserver:coturn nginx:nginx chromium:chromium espeak-ng:espeak-ng promtool:prometheus iptables:iptables \
 	docker-compose:docker-compose
 
-.PHONY: run test bench lint python-test system-packages clean
+.PHONY: run test test-fast bench lint python-test system-packages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,10 @@ run: $(VENV)/.installed frontend-build
 
 ## Everything CI runs: lint, type checks, web app unit tests, then the whole pytest suite.
 test: system-packages $(VENV)/.installed-dev frontend-build lint frontend-test python-test
+
+## The unit tests alone, for a quick check while editing: no server, model or browser.
+test-fast: $(VENV)/.installed-dev
+	$(PY) -m pytest -q -ra tests/unit
 
 ## Live latency, accuracy and cost with 1-8 speakers; writes bench/results/latest.{json,md,png}.
 bench: $(VENV)/.installed-dev

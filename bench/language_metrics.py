@@ -14,7 +14,7 @@ import jiwer
 
 from bench.scoring import Span
 from rtc_server.asr.language_id import scripts_of
-from tests.conftest import normalized_wer
+from tests.support.transcripts import normalized_wer
 
 CHARACTER_LANGUAGES = frozenset({"ko", "ja", "zh"})
 # The scripts the benchmark's languages are written in, by the first word of Unicode character

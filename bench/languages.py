@@ -55,7 +55,7 @@ from bench.paragraphs import PARAGRAPHS, synthesize
 from bench.scoring import Span, final_delays, percentile, score
 from bench.speech import LEAD_S, utterances
 from bench.sweep import stamp
-from tests.client import RATE, load_audio, silence
+from tests.support.client import RATE, load_audio, silence
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -36,10 +36,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.scoring import CaptionRecord, Scored, Span, drift, percentile, score
 from bench.speech import LEAD_S, utterances
 from rtc_server.settings import Settings
-from tests.client import RATE, Peer, load_audio, silence
-from tests.conftest import normalized_wer
-from tests.servers import TESTDATA, FakeOpenAI, start_backend
-from tests.test_live_captions import JFK, LEFT, RIGHT
+from tests.support.client import RATE, Peer, load_audio, silence
+from tests.support.servers import TESTDATA, FakeOpenAI, start_backend
+from tests.support.transcripts import JFK, LEFT, RIGHT, normalized_wer
 
 GAP_S = 1.5  # silence between repetitions of a recording
 TAIL_S = 3.0  # silence after the last words, so the server hears the pause that ends them

@@ -13,8 +13,8 @@ from faster_whisper import WhisperModel
 from rtc_server.asr.model import pick_compute_type, pick_device, resolve_model
 from rtc_server.asr.recognizer import SAMPLE_RATE
 from rtc_server.settings import Settings
-from tests.client import load_audio
-from tests.conftest import normalized_wer
+from tests.support.client import load_audio
+from tests.support.transcripts import normalized_wer
 
 
 @dataclass(frozen=True)

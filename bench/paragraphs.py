@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.client import load_audio
-from tests.test_offline_translation import synthesize as espeak
+from tests.support.client import load_audio
+from tests.support.client import synthesize as espeak
 
 PARAGRAPHS: dict[str, str] = {
     "en": (

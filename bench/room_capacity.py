@@ -56,8 +56,8 @@ from bench.live import (
 )
 from bench.scoring import Span
 from rtc_server.settings import Settings
-from tests.client import Peer, silence
-from tests.servers import ROOT, start_backend
+from tests.support.client import Peer, silence
+from tests.support.servers import ROOT, start_backend
 
 TALKERS_AT_ONCE = 2
 MICROPHONES = Settings.model_fields["max_speakers"].default

@@ -27,8 +27,8 @@ import numpy as np
 import psutil
 from aiohttp import ClientSession
 
-from tests.client import Peer, load_audio, silence
-from tests.servers import TESTDATA, BackendProcess, start_backend
+from tests.support.client import Peer, load_audio, silence
+from tests.support.servers import TESTDATA, BackendProcess, start_backend
 
 SAMPLE_EVERY_JOINS = 250
 MEETING_SIZE = 3

@@ -8,7 +8,7 @@ import numpy.typing as npt
 from bench.scoring import Span, speech_segments
 from rtc_server.asr.recognizer import SAMPLE_RATE
 from rtc_server.asr.vad import WINDOW, StreamingVad
-from tests.client import RATE
+from tests.support.client import RATE
 
 LEAD_S = 0.5  # silence before the first words, so the connection has settled
 WINDOW_S = WINDOW / SAMPLE_RATE

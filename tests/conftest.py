@@ -1,13 +1,15 @@
-"""Shared real servers: one backend with the real model, one local OpenAI-compatible API."""
+"""Fixtures more than one kind of test uses: the local OpenAI-compatible API, a network
+namespace of the test's own."""
 
 from __future__ import annotations
 
+import subprocess
+import uuid
 from collections.abc import Iterator
 
-import jiwer
 import pytest
 
-from tests.servers import BackendProcess, FakeOpenAI, start_backend
+from tests.support.servers import FakeOpenAI
 
 
 @pytest.fixture(scope="session")
@@ -16,42 +18,13 @@ def openai_server() -> Iterator[FakeOpenAI]:
         yield server
 
 
-@pytest.fixture(scope="session")
-def backend(openai_server: FakeOpenAI) -> Iterator[BackendProcess]:
-    with start_backend(translating_env(openai_server)) as process:
-        yield process
-
-
-def translating_env(openai_server: FakeOpenAI) -> dict[str, str]:
-    """Backend settings for translation through the local OpenAI-compatible server."""
-    return {
-        "RTC_TRANSLATOR": "openai",
-        "RTC_OPENAI_BASE_URL": openai_server.base_url,
-        "RTC_OPENAI_API_KEY": "test-key",
-        "RTC_OPENAI_TIMEOUT_S": "2",
-        "RTC_OPENAI_MAX_RETRIES": "2",
-        "RTC_TRANSLATION_RETRY_PAUSE_S": "1",
-        "RTC_MAX_ROOM_SIZE": "4",
-        # Whoever closes the WebSocket leaves at once; resuming is tested on its own backend.
-        "RTC_RESUME_WINDOW_S": "0",
-    }
-
-
-def normalized_wer(reference: str, hypothesis: str) -> float:
-    transform = jiwer.Compose(
-        [
-            jiwer.ToLowerCase(),
-            jiwer.RemovePunctuation(),
-            jiwer.RemoveMultipleSpaces(),
-            jiwer.Strip(),
-            jiwer.ReduceToListOfListOfWords(),
-        ]
-    )
-    return float(
-        jiwer.wer(
-            reference,
-            hypothesis,
-            reference_transform=transform,
-            hypothesis_transform=transform,
-        )
-    )
+@pytest.fixture
+def namespace() -> Iterator[str]:
+    name = f"rtc-{uuid.uuid4().hex[:8]}"
+    made = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.fail(f"network namespaces are needed (run as root): {made.stderr.strip()}")
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], check=False)

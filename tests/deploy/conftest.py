@@ -6,7 +6,6 @@ Debian packages; a fixture installs one only when its program is missing.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from deploy_helpers import TEST_ENV, ensure_program, run_compose, write_env
-from fake_backend import FakeBackend, run_fake_backend
+from tests.support.deploy_helpers import TEST_ENV, ensure_program, run_compose, write_env
+from tests.support.fake_backend import FakeBackend, run_fake_backend
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
-from deploy_helpers import COMPOSE_FILE, REPO_ROOT, TEST_ENV, run_compose, write_env
+
+from tests.support.deploy_helpers import COMPOSE_FILE, REPO_ROOT, TEST_ENV, run_compose, write_env
 
 SERVICES = {"frontend", "backend", "coturn"}
 MONITORING = {"prometheus", "grafana"}  # the `monitoring` profile

@@ -16,7 +16,7 @@ from aioice import stun
 from aioice.turn import TurnClientUdpProtocol, create_turn_endpoint
 
 from rtc_server.webrtc.ice import turn_credentials
-from tests.turn_server import start_turnserver, stop
+from tests.support.turn_server import start_turnserver, stop
 
 SECRET = "loopbackTestSecret42"
 # Stand-ins for .env's PUBLIC_IP / PRIVATE_IP. Neither is contacted: coturn only

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import ROOT as REPO_ROOT
+from tests.support.servers import ROOT as REPO_ROOT
 
 BACKEND = REPO_ROOT / "Dockerfile"
 FRONTEND = REPO_ROOT / "frontend" / "Dockerfile"

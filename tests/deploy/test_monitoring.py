@@ -18,11 +18,17 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from deploy_helpers import REPO_ROOT, ensure_program
 
-from tests.client import Peer, load_audio, silence
-from tests.conftest import translating_env
-from tests.servers import TESTDATA, BackendProcess, FakeOpenAI, free_port, start_backend
+from tests.support.client import Peer, load_audio, silence
+from tests.support.deploy_helpers import REPO_ROOT, ensure_program
+from tests.support.servers import (
+    TESTDATA,
+    BackendProcess,
+    FakeOpenAI,
+    free_port,
+    start_backend,
+    translating_env,
+)
 
 PROMETHEUS = REPO_ROOT / "deploy" / "prometheus"
 DASHBOARD = REPO_ROOT / "deploy" / "grafana" / "dashboards" / "captions.json"

@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
-from fake_backend import FakeBackend
 
-from tests.nginx_proxy import NGINX_CONF, TlsFiles, check_config, run_nginx
-from tests.servers import free_port
+from tests.support.fake_backend import FakeBackend
+from tests.support.nginx_proxy import NGINX_CONF, TlsFiles, check_config, run_nginx
+from tests.support.servers import free_port
 
 HASHED_JS = "/main-ABCD1234.js"
 

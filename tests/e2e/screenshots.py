@@ -6,8 +6,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from tests.e2e.test_browser_e2e import ROOT, run_browser_script, write_fake_microphone
-from tests.servers import TESTDATA, start_backend
+from tests.support.browser import run_browser_script, write_fake_microphone
+from tests.support.servers import ROOT, TESTDATA, start_backend
 
 OUT_DIR = ROOT / "docs" / "screenshots"
 # Each speaker's recording (and channel): Alice reads JFK, Eve one side of a dialogue.

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_browser_e2e import JFK, run_browser_script, write_fake_microphone
-from tests.e2e.test_browser_e2e import pytestmark as browser_test_marks
-from tests.servers import BackendProcess, start_backend
+from tests.support.browser import BROWSER_TEST_MARKS, JFK, run_browser_script, write_fake_microphone
+from tests.support.servers import BackendProcess, start_backend
 
-pytestmark = browser_test_marks
+pytestmark = BROWSER_TEST_MARKS
 
 ROOM = "a11y-check"
 

@@ -17,12 +17,11 @@ import jwt
 import pytest
 
 from rtc_server.access.tokens import signing_key
-from tests.e2e.test_browser_e2e import APP_INDEX, run_browser_script
-from tests.e2e.test_browser_e2e import pytestmark as browser_test_marks
-from tests.nginx_proxy import serve_app
-from tests.servers import BackendProcess, start_backend
+from tests.support.browser import APP_INDEX, BROWSER_TEST_MARKS, run_browser_script
+from tests.support.nginx_proxy import serve_app
+from tests.support.servers import BackendProcess, start_backend
 
-pytestmark = browser_test_marks
+pytestmark = BROWSER_TEST_MARKS
 
 ADMIN_SECRET = "invite-e2e-admin-secret-0123456789"
 ROOM = "invite-e2e"

@@ -12,11 +12,10 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_browser_e2e import JFK, run_browser_script, write_fake_microphone
-from tests.e2e.test_browser_e2e import pytestmark as browser_test_marks
-from tests.servers import BackendProcess, FakeOpenAI, fake_translation, start_backend
+from tests.support.browser import BROWSER_TEST_MARKS, JFK, run_browser_script, write_fake_microphone
+from tests.support.servers import BackendProcess, FakeOpenAI, fake_translation, start_backend
 
-pytestmark = browser_test_marks
+pytestmark = BROWSER_TEST_MARKS
 
 LANGUAGES = {"de": "German", "en": "English", "fr": "French", "ja": "Japanese"}
 MACHINE_TRANSLATION = "Machine translation"

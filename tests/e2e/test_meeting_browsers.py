@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_browser_e2e import pytestmark as browser_test_marks
-from tests.e2e.test_browser_e2e import run_browser_script, write_fake_microphone
-from tests.servers import TESTDATA, BackendProcess, start_backend
+from tests.support.browser import BROWSER_TEST_MARKS, run_browser_script, write_fake_microphone
+from tests.support.servers import TESTDATA, BackendProcess, start_backend
 
-pytestmark = browser_test_marks
+pytestmark = BROWSER_TEST_MARKS
 
 # Each speaker's recording and words only that recording holds, to tell whose audio was heard.
 SPEAKERS = {

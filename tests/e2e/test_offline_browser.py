@@ -1,4 +1,5 @@
-"""A speaker's browser goes offline mid-meeting and comes back (see `offline_call.py`)."""
+"""A speaker's browser goes offline mid-meeting and comes back (see
+`tests/support/offline_call.py`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.test_browser_e2e import pytestmark as browser_test_marks
-from tests.e2e.test_browser_e2e import write_fake_microphone
-from tests.servers import ROOT, TESTDATA
-from tests.test_media_path_faults import namespace
+from tests.support.browser import BROWSER_TEST_MARKS, write_fake_microphone
+from tests.support.servers import ROOT, TESTDATA
 
-pytestmark = browser_test_marks
-__all__ = ["namespace"]  # the fixture: a network namespace of the test's own
+pytestmark = BROWSER_TEST_MARKS
 
 
 def test_a_browser_offline_and_back_keeps_its_place_and_every_final(
@@ -21,7 +19,7 @@ def test_a_browser_offline_and_back_keeps_its_place_and_every_final(
 ) -> None:
     wav = tmp_path / "ada.wav"
     write_fake_microphone(TESTDATA / "jfk.flac", wav, 1.0)
-    command = ["ip", "netns", "exec", namespace, sys.executable, "-m", "tests.e2e.offline_call"]
+    command = ["ip", "netns", "exec", namespace, sys.executable, "-m", "tests.support.offline_call"]
     done = subprocess.run(
         [*command, str(wav)], cwd=ROOT, capture_output=True, text=True, timeout=400
     )

@@ -14,13 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_browser_e2e import pytestmark as browser_test_marks
-from tests.e2e.test_browser_e2e import run_browser_script
-from tests.servers import BackendProcess, start_backend
-from tests.test_bad_input import metric
-from tests.turn_server import start_turnserver, stop
+from tests.support.browser import BROWSER_TEST_MARKS, run_browser_script
+from tests.support.servers import BackendProcess, metric, start_backend
+from tests.support.turn_server import start_turnserver, stop
 
-pytestmark = browser_test_marks
+pytestmark = BROWSER_TEST_MARKS
 
 
 @pytest.fixture
