@@ -20,6 +20,9 @@ _HISTORY = "Sent for a late joiner or a new caption language, not live."
 
 
 class ChannelMessage(OutgoingMessage):
+    """Built without `seq`, `part` and `parts`: the channel sets them as it numbers and splits
+    (`model_copy(update=...)`)."""
+
     # Spaced like json.dumps' default: the channel's size limit is measured that way.
     separators: ClassVar[tuple[str, str]] = (", ", ": ")
 

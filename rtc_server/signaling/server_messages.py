@@ -132,7 +132,7 @@ class Notice(OutgoingMessage):
     """A state the user should know about, not caused by a bad message."""
 
     type: Literal["notice"] = "notice"
-    code: str = Field(description="e.g. translation_unavailable, server_shutdown (docs).")
+    code: str = Field(description="translation_paused, server_shutdown, …: see docs/protocol.md.")
     message: str
     language: str | None = Field(description="The caption language it concerns; null: any.")
     delay_s: Omittable[float] = Field(None, description="captions_delayed: by how much.")
@@ -142,7 +142,7 @@ class ErrorMessage(OutgoingMessage):
     """A refused request or a failed session; the connection stays open unless stated."""
 
     type: Literal["error"] = "error"
-    code: str = Field(description="e.g. bad_message, room_full, connection_failed (docs).")
+    code: str = Field(description="bad_message, room_full, …: see docs/protocol.md.")
     message: str
     cause: Omittable[str] = Field(None, description="connection_failed: why ICE failed.")
 

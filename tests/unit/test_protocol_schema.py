@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from rtc_server.signaling.schema import SCHEMA_PATH, protocol_schema, render
 from rtc_server.signaling.server_messages import ErrorMessage, Notice, encode
 
 ROOT = Path(__file__).resolve().parents[2]
+FRONTEND = ROOT / "frontend"
 UNIONS = ("ClientMessage", "ServerMessage", "CaptionChannelMessage")
 
 
@@ -27,6 +30,23 @@ def test_checked_in_schema_is_generated_from_the_models() -> None:
             f"`.venv/bin/python -m rtc_server.signaling.schema {SCHEMA_PATH}`, "
             "then the web app's types with `npm run wire-types` in frontend/"
         )
+
+
+@pytest.mark.skipif(
+    not (FRONTEND / "node_modules" / "json-schema-to-typescript").is_dir()
+    or shutil.which("node") is None,
+    reason="needs node and frontend/node_modules (`make frontend-install`; `make test` does it)",
+)
+def test_web_app_wire_types_are_generated_from_the_schema() -> None:
+    """wire.generated.ts follows the schema; protocol.ts then follows it or fails to build."""
+    check = subprocess.run(
+        ["node", "tools/wire-types.mjs", "--check"],
+        cwd=FRONTEND,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert check.returncode == 0, check.stderr
 
 
 @cache

@@ -160,6 +160,35 @@ describe('protocol: signaling messages', () => {
     });
   });
 
+  it('accepts every reason to leave the server gives, shutdown included', () => {
+    const participant = { id: 'p-2', name: 'Bob', language: 'en', caption_language: 'en' };
+    const reasons = ['left', 'disconnected', 'failed', 'connection_lost', 'shutdown'] as const;
+    for (const reason of reasons) {
+      const result = parseSignalingMessage(json({ type: 'participant_left', participant, reason }));
+      expect(result.ok && result.message).toEqual({
+        type: 'participant_left',
+        participant,
+        reason,
+      });
+    }
+  });
+
+  it('keeps the keys the server sends only at times: delay_s and cause', () => {
+    const delayed = { type: 'notice', code: 'captions_delayed', message: 'm', language: null };
+    expect(parseSignalingMessage(json({ ...delayed, delay_s: 4.5 }))).toEqual({
+      ok: true,
+      message: { ...delayed, delay_s: 4.5 } as never,
+    });
+    const failed = {
+      type: 'error',
+      code: 'connection_failed',
+      message: 'm',
+      cause: 'turn_refused',
+    };
+    expect(parseSignalingMessage(json(failed))).toEqual({ ok: true, message: failed as never });
+    expect(parseSignalingMessage(json({ ...failed, cause: 1 })).ok).toBeFalse();
+  });
+
   it('rejects what does not follow the protocol, naming the problem', () => {
     const reason = (raw: string) => {
       const result = parseSignalingMessage(raw);
@@ -215,6 +244,13 @@ describe('protocol: data-channel messages', () => {
     const result = parseChannelMessage(json({ ...captionJson, final: true, interrupted: true }));
     expect(result.ok && result.message && 'interrupted' in result.message).toBeTrue();
     expect(result.ok && (result.message as { interrupted: boolean }).interrupted).toBeTrue();
+  });
+
+  it('keeps the mark of a final cut from speech that goes on, absent otherwise', () => {
+    const result = parseChannelMessage(json({ ...captionJson, final: true, continued: true }));
+    expect(result.ok && result.message.type === 'caption' && result.message.continued).toBeTrue();
+    const plain = parseChannelMessage(json(captionJson));
+    expect(plain.ok && 'continued' in plain.message).toBeFalse();
   });
 
   it('keeps the origin the server sends', () => {

@@ -1,31 +1,26 @@
 /**
  * Wire protocol version 1 (docs/protocol.md): message types, builders for what the client
  * sends and validating parsers for what the server sends. Nothing here touches the network.
+ *
+ * The server generates docs/protocol.schema.json from its models, and wire.generated.ts comes
+ * from that (`npm run wire-types`). What the client sends is typed by it; what it receives is
+ * typed by its parsers, which the assertions at the end hold to it: a schema change the web
+ * app does not follow fails the build.
  */
+
+import type * as wire from './wire.generated';
 
 export const PROTOCOL_VERSION = 1;
 
 export const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_NAME_LENGTH = 64;
 
-export interface Participant {
-  id: string;
-  name: string;
-  language: string;
-  caption_language: string | null;
-}
+export type Participant = ReturnType<typeof participant>;
+export type Speaker = ReturnType<typeof speaker>;
+/** `targets`: `["*"]`: any language; `["en"]`: English only; `[]`: translation off. */
+export type TranslationCapability = ReturnType<typeof translationCapability>;
 
-export interface Speaker {
-  id: string;
-  name: string;
-}
-
-export interface TranslationCapability {
-  backend: string;
-  /** `["*"]`: any language; `["en"]`: English only; `[]`: translation off. */
-  targets: string[];
-}
-
+/** As `RTCIceServer` has it: `urls` may also be one URL. */
 export interface IceServer {
   urls: string | string[];
   username?: string;
@@ -70,17 +65,12 @@ export interface ResumeRequest {
   last_seq: number;
 }
 
-export type ClientMessage =
-  | ({ type: 'join' } & JoinRequest)
-  | { type: 'offer'; sdp: string }
-  | { type: 'candidate'; candidate: string; sdp_mid: string | null; sdp_mline_index: number | null }
-  | { type: 'set_caption_language'; language: string | null }
-  | { type: 'leave' }
-  | { type: 'ping' }
-  | { type: 'ice_failed'; cause: IceFailureCause; detail: string };
+/** A client message as the schema has it, less the version `encodeClientMessage` adds. */
+export type ClientMessage = Unversioned<wire.ClientMessage>;
+type Unversioned<M> = M extends unknown ? Omit<M, 'v'> : never;
 
 /** Why ICE gathering ended without a candidate (see `ice_failed` in docs/protocol.md). */
-export type IceFailureCause = 'turn_refused' | 'turn_unreachable' | 'no_candidates';
+export type IceFailureCause = wire.IceFailed['cause'];
 
 export function encodeClientMessage(message: ClientMessage): string {
   return JSON.stringify({ v: PROTOCOL_VERSION, ...message });
@@ -119,95 +109,26 @@ export function validateJoin(request: Pick<JoinRequest, 'room' | 'name'>): JoinP
   };
 }
 
-// ---- server → client (WebSocket) ----
+// ---- server → client: each type is what its parser returns ----
 
-export type LeaveReason = 'left' | 'disconnected' | 'failed' | 'connection_lost';
-
+export type LeaveReason = (typeof LEAVE_REASONS)[number];
 /** Whose voice arrives on the transceiver with this `mid`. */
-export interface AudioTrackOwner {
-  mid: string;
-  participant_id: string;
-}
+export type AudioTrackOwner = ReturnType<typeof audioTrack>;
 
-export type SignalingMessage =
-  | {
-      type: 'joined';
-      participant_id: string;
-      room: string;
-      ice_servers: IceServer[];
-      ice_transport_policy: RTCIceTransportPolicy;
-      translation: TranslationCapability;
-      participants: Participant[];
-      /** Sent back in `join.resume` to take this participant back after a dropped connection. */
-      resume_token: string;
-      resumed: boolean;
-      /** Audio m-sections to offer: the most voices the server relays at once (0: none). */
-      audio_slots: number;
-    }
-  | { type: 'answer'; sdp: string }
-  | { type: 'participants'; participants: Participant[] }
-  | { type: 'participant_joined'; participant: Participant }
-  | { type: 'participant_left'; participant: Participant; reason: LeaveReason }
-  | { type: 'caption_language'; language: string | null }
-  | { type: 'audio_tracks'; tracks: AudioTrackOwner[] }
-  | { type: 'notice'; code: string; message: string; language: string | null }
-  | { type: 'error'; code: string; message: string }
-  | { type: 'left' }
-  | { type: 'pong' };
-
-// ---- server → client (data channel `captions`) ----
+/** A WebSocket message from the server, less its version. */
+export type SignalingMessage = Parsed<typeof SIGNALING>;
 
 /** One piece of a caption; long texts arrive as several pieces sharing `id`. */
-export interface CaptionMessage {
-  type: 'caption';
-  id: string;
-  seq: number;
-  speaker: Speaker;
-  language: string;
-  text: string;
-  final: boolean;
-  start: number;
-  end: number;
-  /** Server wall clock (Unix ms) when the speaker's audio started; 0 when unknown. */
-  origin: number;
-  part: number;
-  parts: number;
-  history: boolean;
-  /** A final cut short: the speaker's audio stopped arriving mid-sentence. */
-  interrupted: boolean;
-}
+export type CaptionMessage = ReturnType<typeof CHANNEL.caption>;
+/** `covers` lists the captions it translates, in order: `[caption_id]` for one caption. */
+export type TranslationMessage = ReturnType<typeof CHANNEL.translation>;
+export type CaptionWithdrawnMessage = ReturnType<typeof CHANNEL.caption_withdrawn>;
+export type SpeechMessage = ReturnType<typeof CHANNEL.speech>;
+/** A data-channel message, less its version. */
+export type ChannelMessage = Parsed<typeof CHANNEL>;
 
-export interface TranslationMessage {
-  type: 'translation';
-  caption_id: string;
-  seq: number;
-  speaker: Speaker;
-  language: string;
-  source_language: string;
-  text: string;
-  final: boolean;
-  part: number;
-  parts: number;
-  history: boolean;
-  /** The captions whose text this translates, in order (a sentence spoken in pieces). */
-  covers: string[];
-}
-
-export interface CaptionWithdrawnMessage {
-  type: 'caption_withdrawn';
-  id: string;
-  seq: number;
-}
-
-export interface SpeechMessage {
-  type: 'speech';
-  seq: number;
-  speaker: Speaker;
-  speaking: boolean;
-}
-
-export type ChannelMessage =
-  CaptionMessage | TranslationMessage | CaptionWithdrawnMessage | SpeechMessage;
+/** What a table of parsers returns, one message type per entry. */
+type Parsed<Table extends Record<string, (f: Fields) => unknown>> = ReturnType<Table[keyof Table]>;
 
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; reason: string };
 
@@ -262,6 +183,20 @@ class Fields {
     return typeof v === 'boolean' ? v : this.fail(key, 'a boolean');
   }
 
+  oneOf<T extends string>(key: string, values: readonly T[]): T {
+    const v = this.value[key];
+    return values.includes(v as T) ? (v as T) : this.fail(key, `one of ${values.join(', ')}`);
+  }
+
+  /** `{ [key]: value }` for a key the server sends only at times; `{}` when it is absent. */
+  optional<K extends string, R extends 'string' | 'number' | 'boolean'>(
+    key: K,
+    read: R,
+  ): { [P in K]?: ReturnType<Fields[R]> } {
+    if (this.value[key] === undefined) return {};
+    return { [key]: this[read](key) } as { [P in K]?: ReturnType<Fields[R]> };
+  }
+
   object(key: string): Fields {
     return Fields.of(this.value[key], `${this.path}.${key}`);
   }
@@ -282,7 +217,7 @@ class Fields {
   }
 }
 
-function participant(f: Fields): Participant {
+function participant(f: Fields) {
   return {
     id: f.string('id'),
     name: f.string('name'),
@@ -291,11 +226,11 @@ function participant(f: Fields): Participant {
   };
 }
 
-function speaker(f: Fields): Speaker {
+function speaker(f: Fields) {
   return { id: f.string('id'), name: f.string('name') };
 }
 
-function translationCapability(f: Fields): TranslationCapability {
+function translationCapability(f: Fields) {
   return { backend: f.string('backend'), targets: f.stringList('targets') };
 }
 
@@ -323,8 +258,12 @@ function urlsOf(f: Fields): string | string[] {
   }
 }
 
-const ICE_POLICIES: readonly string[] = ['all', 'relay'];
-const LEAVE_REASONS: readonly string[] = ['left', 'disconnected', 'failed'];
+function audioTrack(f: Fields) {
+  return { mid: f.string('mid'), participant_id: f.string('participant_id') };
+}
+
+const ICE_POLICIES = ['all', 'relay'] as const satisfies readonly RTCIceTransportPolicy[];
+const LEAVE_REASONS = ['left', 'disconnected', 'failed', 'connection_lost', 'shutdown'] as const;
 
 /** Parses JSON text into an object and checks the protocol version. */
 function envelope(raw: string, where: string): Fields {
@@ -350,122 +289,120 @@ function attempt<T>(parse: () => T): ParseResult<T> {
   }
 }
 
-export function parseSignalingMessage(raw: string): ParseResult<SignalingMessage> {
+const SIGNALING = {
+  joined: (f: Fields) => ({
+    type: 'joined' as const,
+    participant_id: f.string('participant_id'),
+    room: f.string('room'),
+    ice_servers: f.list('ice_servers', iceServer),
+    ice_transport_policy: f.oneOf('ice_transport_policy', ICE_POLICIES),
+    translation: translationCapability(f.object('translation')),
+    participants: f.list('participants', participant),
+    resume_token: f.nullableString('resume_token') ?? '',
+    resumed: f.boolean('resumed', false),
+    audio_slots: f.integer('audio_slots', 1),
+  }),
+  answer: (f: Fields) => ({ type: 'answer' as const, sdp: f.string('sdp') }),
+  audio_tracks: (f: Fields) => ({
+    type: 'audio_tracks' as const,
+    tracks: f.list('tracks', audioTrack),
+  }),
+  participants: (f: Fields) => ({
+    type: 'participants' as const,
+    participants: f.list('participants', participant),
+  }),
+  participant_joined: (f: Fields) => ({
+    type: 'participant_joined' as const,
+    participant: participant(f.object('participant')),
+  }),
+  participant_left: (f: Fields) => ({
+    type: 'participant_left' as const,
+    participant: participant(f.object('participant')),
+    reason: f.oneOf('reason', LEAVE_REASONS),
+  }),
+  caption_language: (f: Fields) => ({
+    type: 'caption_language' as const,
+    language: f.nullableString('language'),
+  }),
+  notice: (f: Fields) => ({
+    type: 'notice' as const,
+    code: f.string('code'),
+    message: f.string('message'),
+    language: f.nullableString('language'),
+    ...f.optional('delay_s', 'number'),
+  }),
+  error: (f: Fields) => ({
+    type: 'error' as const,
+    code: f.string('code'),
+    message: f.string('message'),
+    ...f.optional('cause', 'string'),
+  }),
+  left: () => ({ type: 'left' as const }),
+  pong: () => ({ type: 'pong' as const }),
+};
+
+const CHANNEL = {
+  caption: (f: Fields) => ({
+    type: 'caption' as const,
+    id: f.string('id'),
+    seq: f.integer('seq'),
+    speaker: speaker(f.object('speaker')),
+    language: f.string('language'),
+    text: f.string('text'),
+    final: f.boolean('final'),
+    start: f.number('start'),
+    end: f.number('end'),
+    origin: f.integer('origin', 0),
+    ...pieceOf(f),
+    history: f.boolean('history', false),
+    interrupted: f.boolean('interrupted', false),
+    ...f.optional('continued', 'boolean'),
+  }),
+  translation: (f: Fields) => ({
+    type: 'translation' as const,
+    caption_id: f.string('caption_id'),
+    seq: f.integer('seq'),
+    speaker: speaker(f.object('speaker')),
+    language: f.string('language'),
+    source_language: f.string('source_language'),
+    text: f.string('text'),
+    final: f.boolean('final'),
+    ...pieceOf(f),
+    history: f.boolean('history', false),
+    covers: f.stringList('covers', [f.string('caption_id')]),
+  }),
+  caption_withdrawn: (f: Fields) => ({
+    type: 'caption_withdrawn' as const,
+    id: f.string('id'),
+    seq: f.integer('seq'),
+  }),
+  speech: (f: Fields) => ({
+    type: 'speech' as const,
+    seq: f.integer('seq'),
+    speaker: speaker(f.object('speaker')),
+    speaking: f.boolean('speaking'),
+  }),
+};
+
+/** Parses one message with the table's parser for its `type`. */
+function parseWith<Table extends Record<string, (f: Fields) => unknown>>(
+  table: Table,
+  raw: string,
+): ParseResult<Parsed<Table>> {
   return attempt(() => {
     const f = envelope(raw, 'message');
     const type = f.string('type');
-    switch (type) {
-      case 'joined': {
-        const policy = f.string('ice_transport_policy');
-        if (!ICE_POLICIES.includes(policy)) throw new InvalidField('joined.ice_transport_policy');
-        return {
-          type,
-          participant_id: f.string('participant_id'),
-          room: f.string('room'),
-          ice_servers: f.list('ice_servers', iceServer),
-          ice_transport_policy: policy as RTCIceTransportPolicy,
-          translation: translationCapability(f.object('translation')),
-          participants: f.list('participants', participant),
-          resume_token: f.nullableString('resume_token') ?? '',
-          resumed: f.boolean('resumed', false),
-          audio_slots: f.integer('audio_slots', 1),
-        };
-      }
-      case 'answer':
-        return { type, sdp: f.string('sdp') };
-      case 'participants':
-        return { type, participants: f.list('participants', participant) };
-      case 'participant_joined':
-        return { type, participant: participant(f.object('participant')) };
-      case 'participant_left': {
-        const reason = f.string('reason');
-        if (!LEAVE_REASONS.includes(reason)) throw new InvalidField('participant_left.reason');
-        return {
-          type,
-          participant: participant(f.object('participant')),
-          reason: reason as LeaveReason,
-        };
-      }
-      case 'caption_language':
-        return { type, language: f.nullableString('language') };
-      case 'audio_tracks':
-        return {
-          type,
-          tracks: f.list('tracks', (t) => ({
-            mid: t.string('mid'),
-            participant_id: t.string('participant_id'),
-          })),
-        };
-      case 'notice':
-        return {
-          type,
-          code: f.string('code'),
-          message: f.string('message'),
-          language: f.nullableString('language'),
-        };
-      case 'error':
-        return { type, code: f.string('code'), message: f.string('message') };
-      case 'left':
-      case 'pong':
-        return { type };
-      default:
-        throw new InvalidField(`unknown message type "${type}"`);
-    }
+    if (!Object.hasOwn(table, type)) throw new InvalidField(`unknown message type "${type}"`);
+    return table[type](f) as Parsed<Table>;
   });
 }
 
+export function parseSignalingMessage(raw: string): ParseResult<SignalingMessage> {
+  return parseWith(SIGNALING, raw);
+}
+
 export function parseChannelMessage(raw: string): ParseResult<ChannelMessage> {
-  return attempt(() => {
-    const f = envelope(raw, 'message');
-    const type = f.string('type');
-    switch (type) {
-      case 'caption': {
-        const message: CaptionMessage = {
-          type,
-          id: f.string('id'),
-          seq: f.integer('seq'),
-          speaker: speaker(f.object('speaker')),
-          language: f.string('language'),
-          text: f.string('text'),
-          final: f.boolean('final'),
-          start: f.number('start'),
-          end: f.number('end'),
-          origin: f.integer('origin', 0),
-          ...pieceOf(f),
-          history: f.boolean('history', false),
-          interrupted: f.boolean('interrupted', false),
-        };
-        return message;
-      }
-      case 'translation': {
-        const message: TranslationMessage = {
-          type,
-          caption_id: f.string('caption_id'),
-          seq: f.integer('seq'),
-          speaker: speaker(f.object('speaker')),
-          language: f.string('language'),
-          source_language: f.string('source_language'),
-          text: f.string('text'),
-          final: f.boolean('final'),
-          ...pieceOf(f),
-          history: f.boolean('history', false),
-          covers: f.stringList('covers', [f.string('caption_id')]),
-        };
-        return message;
-      }
-      case 'caption_withdrawn':
-        return { type, id: f.string('id'), seq: f.integer('seq') };
-      case 'speech':
-        return {
-          type,
-          seq: f.integer('seq'),
-          speaker: speaker(f.object('speaker')),
-          speaking: f.boolean('speaking'),
-        };
-      default:
-        throw new InvalidField(`unknown message type "${type}"`);
-    }
-  });
+  return parseWith(CHANNEL, raw);
 }
 
 function pieceOf(f: Fields): { part: number; parts: number } {
@@ -488,3 +425,47 @@ export function parseServerConfig(value: unknown): ParseResult<ServerConfig> {
     };
   });
 }
+
+// ---- held to the schema ----
+// Each parser's type must take every message the schema allows (`E` assignable to `P`) and
+// have exactly its keys, less `v`; `Filled` keys, optional on the wire, get the parser's
+// default. A failing line below names the message the web app does not follow yet.
+
+type Received<W, Filled extends keyof W = never> = Omit<W, 'v' | Filled> & {
+  [K in Filled]-?: Exclude<W[K], undefined>;
+};
+type SameKeys<A, B> = [keyof A] extends [keyof B]
+  ? [keyof B] extends [keyof A]
+    ? true
+    : false
+  : false;
+type Mirrors<P, E> = [E] extends [P] ? SameKeys<P, E> : false;
+type ByType<M extends { type: string }> = { [T in M['type']]: Extract<M, { type: T }> };
+type Signal<T extends keyof typeof SIGNALING> = ReturnType<(typeof SIGNALING)[T]>;
+type Channel<T extends keyof typeof CHANNEL> = ReturnType<(typeof CHANNEL)[T]>;
+type Assert<T extends true> = T;
+
+export type WireChecks = [
+  Assert<SameKeys<typeof SIGNALING, ByType<wire.ServerMessage>>>,
+  Assert<Mirrors<Signal<'joined'>, Received<wire.Joined>>>,
+  Assert<Mirrors<Signal<'answer'>, Received<wire.Answer>>>,
+  Assert<Mirrors<Signal<'audio_tracks'>, Received<wire.AudioTracks>>>,
+  Assert<Mirrors<Signal<'participants'>, Received<wire.Participants>>>,
+  Assert<Mirrors<Signal<'participant_joined'>, Received<wire.ParticipantJoined>>>,
+  Assert<Mirrors<Signal<'participant_left'>, Received<wire.ParticipantLeft>>>,
+  Assert<Mirrors<Signal<'caption_language'>, Received<wire.CaptionLanguage>>>,
+  Assert<Mirrors<Signal<'notice'>, Received<wire.Notice>>>,
+  Assert<Mirrors<Signal<'error'>, Received<wire.ErrorMessage>>>,
+  Assert<Mirrors<Signal<'left'>, Received<wire.Left>>>,
+  Assert<Mirrors<Signal<'pong'>, Received<wire.Pong>>>,
+  Assert<SameKeys<typeof CHANNEL, ByType<wire.CaptionChannelMessage>>>,
+  Assert<Mirrors<Channel<'caption'>, Received<wire.Caption, 'history' | 'interrupted'>>>,
+  Assert<Mirrors<Channel<'translation'>, Received<wire.Translation, 'history' | 'covers'>>>,
+  Assert<Mirrors<Channel<'caption_withdrawn'>, Received<wire.CaptionWithdrawn>>>,
+  Assert<Mirrors<Channel<'speech'>, Received<wire.Speech>>>,
+  Assert<Mirrors<Participant, wire.ParticipantInfo>>,
+  Assert<Mirrors<Speaker, wire.Speaker>>,
+  Assert<Mirrors<TranslationCapability, wire.TranslationCapability>>,
+  Assert<Mirrors<IceServer, wire.IceServer>>,
+  Assert<Mirrors<AudioTrackOwner, wire.AudioTrack>>,
+];
