@@ -16,7 +16,7 @@ from rtc_server.asr.stream import StreamOptions
 from rtc_server.asr.whisper_engine import WhisperEngine
 from rtc_server.observability.loop_lag import watch_event_loop
 from rtc_server.observability.memory import release_freed_memory
-from rtc_server.rooms.membership import RoomRegistry
+from rtc_server.rooms.registry import RoomRegistry
 from rtc_server.runtime import Runtime
 from rtc_server.settings import Settings
 from rtc_server.shutdown import drain

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from rtc_server.asr.recognizer import SpeechRecognizer
 from rtc_server.asr.stream import StreamOptions
-from rtc_server.rooms.membership import RoomRegistry
+from rtc_server.rooms.registry import RoomRegistry
 from rtc_server.settings import Settings
 from rtc_server.translation.service import TranslationService
 

@@ -46,10 +46,9 @@ async def _finish(state: AppState, sessions: list[Session]) -> None:
     await asyncio.gather(*(session.end_speech() for session in sessions))
     if state.runtime is not None:
         # Finals are sent once written, and only then translated; so are translations.
-        rooms, store = state.runtime.rooms.rooms(), state.runtime.rooms.transcripts
-        await store.flush()
-        await asyncio.gather(*(room.finish_translations() for room in rooms))
-        await store.flush()
+        rooms = state.runtime.rooms.rooms()
+        await asyncio.gather(*(room.captions.finish() for room in rooms))
+        await state.runtime.rooms.transcripts.flush()
     await asyncio.gather(*(session.close("shutdown") for session in list(state.sessions)))
     await asyncio.gather(
         *(

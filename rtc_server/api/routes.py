@@ -97,7 +97,7 @@ async def room_stats(request: web.Request) -> web.Response:
         {
             "room": room.id,
             "participants": len(room.participants),
-            "translation": room.translation_stats.summary(),
+            "translation": room.captions.translation_stats.summary(),
         }
     )
 

@@ -1,10 +1,11 @@
 """Giving freed memory back to the system.
 
-Most of what each join used to keep was the zlib state of permessage-deflate, which signaling
-now declines (`signaling/endpoint.py`). What remains freed but unreturned is native memory that glibc
-keeps in the arenas of the threads that used it (the transcript store's, the event loop's);
-calling `malloc_trim` every 10 s gives it back (measured with `bench.soak`: about 38 KB per join
-before the trim, about 15 KB after, both with deflate). Elsewhere than glibc this does nothing.
+Most of what each join used to keep was the zlib state of permessage-deflate, which
+signaling now declines (`signaling/endpoint.py`). What remains freed but unreturned is native
+memory that glibc keeps in the arenas of the threads that used it (the transcript store's, the
+event loop's); calling `malloc_trim` every 10 s gives it back (measured with `bench.soak`:
+about 38 KB per join before the trim, about 15 KB after, both with deflate). Elsewhere than
+glibc this does nothing.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from rtc_server.access.proxy_headers import client_address, parse_networks
 from rtc_server.access.tokens import ACCESS, Access, AccessDenied
 from rtc_server.api.responses import json_error
 from rtc_server.observability import logs, metrics
+from rtc_server.rooms.errors import NotAccepting, NothingToResume, RoomError, RoomFull
 from rtc_server.runtime import Runtime
 from rtc_server.signaling.messages import Join, ProtocolError, error_message, parse_client_message
 from rtc_server.signaling.session import Session
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 # aiohttp closes the socket above this; our own, smaller limit answers with an error instead.
 TRANSPORT_LIMIT_BYTES = 1024 * 1024
 OUTBOX_LIMIT = 1000  # messages queued for a client that does not read
+ROOM_ERROR_CODES: dict[type[RoomError], str] = {
+    RoomFull: "room_full",
+    NotAccepting: "shutting_down",
+    NothingToResume: "resume_failed",
+}
 
 
 async def websocket_handler(request: web.Request) -> web.StreamResponse:
@@ -133,6 +139,10 @@ async def _dispatch(
     except (ProtocolError, AccessDenied) as error:
         metrics.SIGNALING_ERRORS.labels(error.code).inc()
         send(error_message(error.code, error.message))
+    except RoomError as error:
+        code = ROOM_ERROR_CODES[type(error)]
+        metrics.SIGNALING_ERRORS.labels(code).inc()
+        send(error_message(code, str(error)))
     except Exception:
         log.exception("session %s failed", session.participant_id)
         metrics.SIGNALING_ERRORS.labels("internal").inc()

@@ -11,13 +11,16 @@ from typing import Any, ClassVar
 import pytest
 
 from rtc_server.asr.stream import SpeechEvent, SpeechEventType
-from rtc_server.rooms.membership import Participant, Room
-from rtc_server.rooms import membership as rooms
+from rtc_server.rooms import caption_router
+from rtc_server.rooms.bus import LocalCaptionBus
+from rtc_server.rooms.membership import Room
+from rtc_server.rooms.participant import AWAY, Participant
 from rtc_server.storage.export import cues
 from rtc_server.storage.sqlite import SqliteTranscriptStore
 from rtc_server.translation.base import TranslationRequest
 from rtc_server.translation.sentences import Piece, SentenceAssembler
 from rtc_server.translation.service import TranslationService
+from rtc_server.webrtc.relay import RoomAudio
 from tests.support.data_channel import FakeChannel
 
 
@@ -72,8 +75,7 @@ def person(person_id: str, caption_language: str | None) -> tuple[Participant, F
         name=person_id.title(),
         language="de",
         caption_language=caption_language,
-        send_signal=lambda message: None,
-        hand_over=lambda: None,
+        connection=AWAY,
     )
     channel = FakeChannel()
     participant.captions.attach(channel)
@@ -85,7 +87,7 @@ def room_of(
 ) -> tuple[Room, RecordingTranslator, Participant, list[tuple[Participant, FakeChannel]]]:
     """A room with a recording translator, a speaker, and a reader per (id, caption language)."""
     translator = RecordingTranslator()
-    room = Room("r", TranslationService(translator), 100, 0, store)
+    room = Room("r", RoomAudio(0), TranslationService(translator), store, LocalCaptionBus(), 100)
     speaker, _ = person("speaker", None)
     room.add(speaker)
     people = [person(reader_id, language) for reader_id, language in readers]
@@ -113,16 +115,16 @@ def translations(channel: FakeChannel) -> list[dict[str, Any]]:
 async def settle(room: Room) -> None:
     for _ in range(20):
         await asyncio.sleep(0.01)
-    await room.finish_translations()
+    await room.captions.finish()
 
 
 async def test_a_sentence_spoken_in_pieces_is_translated_once_as_a_whole(
     store: SqliteTranscriptStore,
 ) -> None:
     room, translator, speaker, [(_, channel)] = room_of(store, ("listener", "en"))
-    room.publish(speaker, final(1, "Guten Morgen,"))
-    room.publish(speaker, final(2, "heute sprechen wir über die Ergebnisse."))
-    room.publish(speaker, final(3, "Danach gibt es Zeit für Fragen.", continued=False))
+    room.captions.publish(speaker, final(1, "Guten Morgen,"))
+    room.captions.publish(speaker, final(2, "heute sprechen wir über die Ergebnisse."))
+    room.captions.publish(speaker, final(3, "Danach gibt es Zeit für Fragen.", continued=False))
     await settle(room)
     texts = [request.text for request, _ in translator.requests]
     assert texts == [
@@ -144,9 +146,9 @@ async def test_a_sentence_spoken_in_pieces_is_translated_once_as_a_whole(
 async def test_a_fragment_the_speaker_does_not_finish_is_translated_after_a_wait(
     store: SqliteTranscriptStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(rooms, "WAIT_S", 0.05)
+    monkeypatch.setattr(caption_router, "WAIT_S", 0.05)
     room, translator, speaker, [(_, channel)] = room_of(store, ("listener", "en"))
-    room.publish(speaker, final(1, "Guten Morgen"))
+    room.captions.publish(speaker, final(1, "Guten Morgen"))
     await asyncio.sleep(0.02)
     assert translator.requests == []  # waiting for the rest
     await asyncio.sleep(0.2)
@@ -160,9 +162,9 @@ async def test_switching_caption_language_resends_the_history_in_the_new_languag
 ) -> None:
     room, translator, speaker, readers = room_of(store, ("reader", "en"), ("switcher", None))
     [(_, reader_channel), (switcher, channel)] = readers
-    room.publish(speaker, final(1, "Guten Morgen,"))
-    room.publish(speaker, final(2, "liebe Kollegen.", continued=False))
-    room.publish(speaker, final(3, "Wir beginnen jetzt.", continued=False))
+    room.captions.publish(speaker, final(1, "Guten Morgen,"))
+    room.captions.publish(speaker, final(2, "liebe Kollegen.", continued=False))
+    room.captions.publish(speaker, final(3, "Wir beginnen jetzt.", continued=False))
     await settle(room)
     assert len(translations(reader_channel)) == 2
     calls = len(translator.requests)

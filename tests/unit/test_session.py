@@ -1,0 +1,200 @@
+"""The session state machine with fakes around it: joining, leaving, being held and resumed,
+one offer and one answer (never renegotiated), and what teardown releases."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc.mediastreams import AudioStreamTrack
+
+from rtc_server.asr.stream import StreamOptions
+from rtc_server.rooms.errors import NothingToResume
+from rtc_server.rooms.participant import AWAY
+from rtc_server.rooms.registry import RoomRegistry
+from rtc_server.runtime import Runtime
+from rtc_server.settings import Settings
+from rtc_server.signaling.messages import ClientMessage, ProtocolError, parse_client_message
+from rtc_server.signaling.session import Session
+from rtc_server.translation.service import TranslationService
+from tests.support.fake_store import MemoryStore
+
+
+class Client:
+    """What one WebSocket would carry, and whether its session told it it has ended."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.ended: list[Session] = []
+        self.session = Session(lambda: runtime, self._send, self.ended.append)
+
+    def _send(self, message: str) -> None:
+        self.sent.append(json.loads(message))
+
+    def types(self) -> list[str]:
+        return [message["type"] for message in self.sent]
+
+    def last(self, kind: str) -> dict[str, Any]:
+        return next(m for m in reversed(self.sent) if m["type"] == kind)
+
+
+@pytest.fixture
+async def runtime() -> AsyncIterator[Runtime]:
+    settings = Settings(recognition=False, resume_window_s=30, forward_speakers=2)
+    translation = TranslationService(None)
+    rooms = RoomRegistry(translation, 8, 50, settings.forward_speakers, MemoryStore())
+    yield Runtime(settings, None, StreamOptions(), translation, rooms)  # type: ignore[arg-type]
+    await rooms.close()
+
+
+def message(**fields: Any) -> ClientMessage:
+    return parse_client_message(json.dumps({"v": 1, **fields}))
+
+
+def join(name: str, resume: dict[str, Any] | None = None) -> ClientMessage:
+    return message(type="join", room="standup", name=name, resume=resume)
+
+
+async def test_leave_answers_left_ends_the_session_and_empties_the_room(runtime: Runtime) -> None:
+    client = Client(runtime)
+    await client.session.handle(join("Ada"))
+    assert client.types() == ["joined"]
+    room = runtime.rooms.get("standup")
+    assert room is not None and client.session.participant_id in room.participants
+
+    await client.session.handle(message(type="leave"))
+    assert client.types() == ["joined", "left"]
+    assert client.session.closed and client.ended == [client.session]
+    assert runtime.rooms.get("standup") is None
+    with pytest.raises(ProtocolError) as ended:
+        await client.session.handle(join("Ada"))
+    assert ended.value.code == "not_joined"
+
+
+async def test_a_dropped_connection_is_held_then_resumed_once(runtime: Runtime) -> None:
+    first, other = Client(runtime), Client(runtime)
+    await first.session.handle(join("Ada"))
+    await other.session.handle(join("Bob"))
+    joined = first.last("joined")
+    await first.session.close("disconnected")
+    room = runtime.rooms.get("standup")
+    assert room is not None
+    held = room.participants[joined["participant_id"]]
+    assert held.connection is AWAY
+    assert "participant_left" not in other.types()  # nobody sees a change while it is held
+
+    resume = {"participant_id": joined["participant_id"], "token": joined["resume_token"]}
+    second = Client(runtime)
+    await second.session.handle(join("Ada", resume))
+    assert second.last("joined")["resumed"] is True
+    assert second.session.participant_id == joined["participant_id"]
+    assert held.connection is second.session
+    assert second.last("joined")["resume_token"] != joined["resume_token"]
+
+    with pytest.raises(NothingToResume):  # the old token is spent
+        await Client(runtime).session.handle(join("Ada", resume))
+
+
+async def test_resuming_a_connection_that_still_looks_open_ends_the_old_one(
+    runtime: Runtime,
+) -> None:
+    first = Client(runtime)
+    await first.session.handle(join("Ada"))
+    joined = first.last("joined")
+    second = Client(runtime)
+    resume = {"participant_id": joined["participant_id"], "token": joined["resume_token"]}
+    await second.session.handle(join("Ada", resume))
+    assert first.session.closed
+    await first.session.close("disconnected")  # waits for the hand-over's close to finish
+    assert first.ended == [first.session]
+    room = runtime.rooms.get("standup")
+    assert room is not None
+    assert room.participants[joined["participant_id"]].connection is second.session
+
+
+async def browser_like_offer(receive_slots: int) -> tuple[RTCPeerConnection, str]:
+    """A microphone section and receive-only sections, as the web app offers them."""
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTransceiver(AudioStreamTrack(), direction="sendrecv")
+    for _ in range(receive_slots):
+        pc.addTransceiver("audio", direction="recvonly")
+    pc.createDataChannel("captions")
+    await pc.setLocalDescription(await pc.createOffer())
+    return pc, pc.localDescription.sdp
+
+
+async def test_one_offer_gets_one_answer_and_the_server_never_renegotiates(
+    runtime: Runtime,
+) -> None:
+    client = Client(runtime)
+    await client.session.handle(join("Ada"))
+    browser, sdp = await browser_like_offer(receive_slots=3)
+    try:
+        await client.session.handle(message(type="offer", sdp=sdp))
+        answer = client.last("answer")["sdp"]
+        directions = [
+            line.removeprefix("a=")
+            for line in answer.splitlines()
+            if line in ("a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive")
+        ]
+        # The microphone's section carries one relayed voice back, the first receive-only
+        # one another: RTC_FORWARD_SPEAKERS (2) in all; the third receives nothing.
+        assert directions == ["sendrecv", "sendonly", "inactive", "inactive"]
+        assert client.last("audio_tracks")["tracks"] == []  # no one else speaks yet
+        assert client.session in runtime.speakers
+
+        with pytest.raises(ProtocolError) as again:
+            await client.session.handle(message(type="offer", sdp=sdp))
+        assert again.value.code == "already_offered"
+        assert "offer" not in client.types()
+
+        await client.session.close("left")
+        assert client.session not in runtime.speakers
+        assert client.ended == [client.session]
+    finally:
+        await browser.close()
+
+
+async def test_an_offer_that_cannot_be_applied_gives_back_the_speaker_slot(
+    runtime: Runtime,
+) -> None:
+    client = Client(runtime)
+    await client.session.handle(join("Ada"))
+    _, sdp = await browser_like_offer(receive_slots=0)
+    unusable = re.sub(r"(m=audio \d+ UDP/TLS/RTP/SAVPF)[0-9 ]+", r"\1 103", sdp)
+    unusable = re.sub(r"a=(rtpmap|fmtp|rtcp-fb):\d+ [^\r\n]*\r\n", "", unusable)
+    unusable = unusable.replace("a=sendrecv\r\n", "a=sendrecv\r\na=rtpmap:103 ISAC/16000\r\n")
+    with pytest.raises(ProtocolError) as refused:
+        await client.session.handle(message(type="offer", sdp=unusable))
+    assert refused.value.code == "bad_sdp"
+    assert client.session not in runtime.speakers
+
+    browser, sdp = await browser_like_offer(receive_slots=0)  # and a good offer still works
+    try:
+        await client.session.handle(message(type="offer", sdp=sdp))
+        assert "answer" in client.types()
+    finally:
+        await client.session.close("left")
+        await browser.close()
+
+
+async def test_a_second_microphone_offer_section_is_refused_before_anything_starts(
+    runtime: Runtime,
+) -> None:
+    client = Client(runtime)
+    await client.session.handle(join("Ada"))
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTransceiver(AudioStreamTrack(), direction="sendrecv")
+    pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    try:
+        with pytest.raises(ProtocolError) as refused:
+            await client.session.handle(message(type="offer", sdp=pc.localDescription.sdp))
+        assert refused.value.code == "bad_sdp"
+        assert client.session not in runtime.speakers
+    finally:
+        await pc.close()
