@@ -1,5 +1,6 @@
 """Every task the server starts: named, its failure logged when it happens, and background
-work an object starts and must be able to stop, all of it, when it closes."""
+work an object starts and must be able to stop, all of it, when it closes (after which it
+starts nothing more)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,15 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
 class BackgroundTasks:
     def __init__(self) -> None:
         self._running: set[asyncio.Task[Any]] = set()
+        self._closed = False
 
     def spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-        """Run `work` in the background, remembered until it finishes."""
+        """Run `work` in the background, remembered until it finishes. Once `cancel_all` has
+        run, `work` never starts: a late event cannot revive what has ended."""
         task = start_task(work)
+        if self._closed:
+            task.cancel()  # before its first step: none of `work` runs
+            return task
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return task
@@ -48,7 +54,9 @@ class BackgroundTasks:
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def cancel_all(self) -> None:
-        """Cancel and wait for everything still running (except the caller itself)."""
+        """Cancel and wait for everything still running (except the caller itself); start
+        nothing from now on."""
+        self._closed = True
         current = asyncio.current_task()
         pending = [task for task in self._running if task is not current]
         for task in pending:

@@ -1,20 +1,55 @@
-"""The receiver hook the relay stands on, checked against the aiortc installed."""
+"""Every workaround in rtc_server.webrtc.aiortc_patches, checked against the aiortc installed:
+each test fails when an internal it reaches into moves."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 
+import aioice.ice
+import aiortc.rtcrtpreceiver
 import av
+import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
-from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
+from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
 
+from rtc_server.webrtc.aiortc_patches.inbound_activity import InboundActivity
+from rtc_server.webrtc.aiortc_patches.jitter import AudioJitterBuffer
 from rtc_server.webrtc.aiortc_patches.opus_tap import tap_receiver
+from rtc_server.webrtc.aiortc_patches.received_tracks import end_received_tracks
 from rtc_server.webrtc.aiortc_patches.version import check_aiortc
 
 
-def test_aiortc_is_the_version_the_receiver_hook_was_written_for() -> None:
-    check_aiortc()  # a new aiortc: review opus_tap.py, then move AIORTC_VERSION
+def test_aiortc_is_the_version_the_workarounds_were_written_for() -> None:
+    check_aiortc()  # a new aiortc: review every aiortc_patches module, then move AIORTC_VERSION
+
+
+def test_the_internals_the_process_wide_patches_replace_are_still_there() -> None:
+    assert callable(aioice.ice.get_host_addresses)  # host_addresses replaces it
+    # jitter replaces the module-level name the receiver builds its buffer with
+    assert "JitterBuffer(" in inspect.getsource(aiortc.rtcrtpreceiver.RTCRtpReceiver.__init__)
+    buffer = AudioJitterBuffer(capacity=16, prefetch=4)
+    for name in ("_packets", "_prefetch", "_origin", "_capacity"):
+        assert hasattr(buffer, name), name
+    assert callable(buffer.remove) and callable(buffer._remove_frame)
+
+
+async def test_the_tracks_of_a_peer_that_never_connected_are_ended() -> None:
+    sending = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    receiving = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    tracks: list[MediaStreamTrack] = []
+    receiving.on("track", tracks.append)
+    sending.addTrack(AudioStreamTrack())
+    try:
+        await sending.setLocalDescription(await sending.createOffer())
+        await receiving.setRemoteDescription(sending.localDescription)
+        end_received_tracks(receiving)
+        with pytest.raises(MediaStreamError):
+            await asyncio.wait_for(tracks[0].recv(), 5)
+    finally:
+        await sending.close()
+        await receiving.close()
 
 
 async def test_the_tap_sees_each_opus_frame_once_in_order_and_decoding_goes_on() -> None:
@@ -28,11 +63,13 @@ async def test_the_tap_sees_each_opus_frame_once_in_order_and_decoding_goes_on()
             decoded.append(await track.recv())
 
     def on_track(track: MediaStreamTrack) -> None:
+        activity.append(InboundActivity(receiving))
         receiver = next(r for r in receiving.getReceivers() if r.track is track)
         tap_receiver(receiver, lambda payload, timestamp: tapped.append((payload, timestamp)))
         reading.append(asyncio.ensure_future(read(track)))
 
     reading: list[asyncio.Future[None]] = []
+    activity: list[InboundActivity] = []
     receiving.on("track", on_track)
     sending.addTrack(AudioStreamTrack())  # aiortc's silence, Opus-encoded
     try:
@@ -41,6 +78,7 @@ async def test_the_tap_sees_each_opus_frame_once_in_order_and_decoding_goes_on()
         await receiving.setLocalDescription(await receiving.createAnswer())
         await sending.setRemoteDescription(receiving.localDescription)
         await asyncio.wait_for(reading[0], 20)
+        assert activity[0].idle_s() < 0.1  # a second of audio: it saw packets arriving
     finally:
         await sending.close()
         await receiving.close()

@@ -33,3 +33,18 @@ async def test_cancelled_background_work_is_not_a_failure(caplog: pytest.LogCapt
         await asyncio.sleep(0)
         await tasks.cancel_all()
     assert caplog.records == []
+
+
+async def test_nothing_starts_once_the_owner_has_cancelled_its_work() -> None:
+    tasks = BackgroundTasks()
+    ran: list[str] = []
+
+    async def record(name: str) -> None:
+        ran.append(name)
+
+    await tasks.spawn(record("before"))
+    await tasks.cancel_all()
+    late = tasks.spawn(record("after"))
+    await asyncio.gather(late, return_exceptions=True)
+    assert late.cancelled()
+    assert ran == ["before"]
