@@ -7,7 +7,7 @@ import logging
 
 from aiohttp import WSCloseCode, web
 
-from rtc_server.signaling.messages import server_message
+from rtc_server.signaling.server_messages import Notice, encode
 from rtc_server.signaling.session import Session
 from rtc_server.state import APP_STATE, AppState
 from rtc_server.tasks import start_task
@@ -30,7 +30,7 @@ async def _drain(state: AppState) -> None:
     if state.runtime is not None:
         state.runtime.rooms.accepting = False
     sessions = list(state.sessions)
-    notice = server_message("notice", code="server_shutdown", message=NOTICE, language=None)
+    notice = encode(Notice(code="server_shutdown", message=NOTICE, language=None))
     for session in sessions:
         session.send(notice)
     timeout = state.settings.shutdown_timeout_s

@@ -80,7 +80,9 @@ async def ice_servers(request: web.Request) -> web.Response:
     user = f"web-{secrets.token_hex(4)}" if room is None else f"{room}:web-{secrets.token_hex(4)}"
     return web.json_response(
         {
-            "ice_servers": browser_ice_servers(settings, user),
+            "ice_servers": [
+                server.model_dump(mode="json") for server in browser_ice_servers(settings, user)
+            ],
             "ice_transport_policy": browser_ice_policy(settings),
         }
     )

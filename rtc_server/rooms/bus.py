@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
+
+from rtc_server.signaling.caption_messages import ChannelMessage
 
 
 @dataclass(frozen=True)
 class CaptionDelivery:
     """One data-channel message for a room's listeners."""
 
-    kind: str  # caption, translation, caption_withdrawn, speech
-    body: dict[str, Any]
+    message: ChannelMessage  # numbered (and split) by each listener's channel
     provisional: bool = False  # may be skipped for a slow listener
     caption_language: str | None = None  # only for listeners reading this; None: everyone
 

@@ -15,12 +15,14 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
 from rtc_server.asr.stream import SpeechEvent, SpeechEventType
 from rtc_server.observability import metrics
 from rtc_server.rooms.bus import CaptionBus, CaptionDelivery
 from rtc_server.rooms.participant import Participant
+from rtc_server.rooms.transcript_bodies import restored, stored_body
+from rtc_server.signaling.caption_messages import Caption, CaptionWithdrawn, Speech, Translation
 from rtc_server.signaling.messages import Speaker
 from rtc_server.storage.store import StoredCaption, TranscriptStore
 from rtc_server.tasks import BackgroundTasks, start_task
@@ -31,6 +33,7 @@ from rtc_server.translation.service import TranslationService, TranslationStats
 log = logging.getLogger(__name__)
 
 CONTEXT_SENTENCES = 20  # a speaker's earlier sentences given to the translator
+Replayed = TypeVar("Replayed", Caption, Translation)
 
 
 class Audience(Protocol):
@@ -46,8 +49,8 @@ class Audience(Protocol):
 class _FinalCaption:
     """A finished caption as kept for late joiners, with the translations made of it."""
 
-    body: dict[str, Any]
-    translations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    caption: Caption
+    translations: dict[str, Translation] = field(default_factory=dict)  # by language
     part_of: str | None = None  # the caption whose translation covers this one's text too
 
 
@@ -63,12 +66,12 @@ class _Publish:
 class _Final:
     speaker: Speaker
     piece: Piece
-    body: dict[str, Any]
+    caption: Caption
 
 
 @dataclass(frozen=True)
 class _Translated:
-    body: dict[str, Any]  # as sent; kept and written without `history`
+    translation: Translation
     final_at: float  # perf_counter when its source final was published
 
 
@@ -102,10 +105,10 @@ class CaptionRouter:
         self._transcripts = transcripts
         self._bus = bus
         self._history: deque[_FinalCaption] = deque(
-            (_FinalCaption(c.body, dict(c.translations)) for c in history), maxlen=history_size
+            (_FinalCaption(*kept) for kept in restored(room_id, history)), maxlen=history_size
         )
-        for caption in list(self._history):
-            for translation in caption.translations.values():
+        for kept in list(self._history):
+            for translation in kept.translations.values():
                 self._mark_covered(translation)
         self._context: dict[str, deque[str]] = {}  # speaker → its latest sentences
         self._sentences: dict[str, tuple[Speaker, SentenceAssembler]] = {}  # pieces waiting
@@ -124,34 +127,31 @@ class CaptionRouter:
         caption_id = f"{speaker.id}:{utterance}"
         if event.type in (SpeechEventType.START_OF_SPEECH, SpeechEventType.END_OF_SPEECH):
             speaking = event.type is SpeechEventType.START_OF_SPEECH
-            body = {"speaker": speaker.speaker.model_dump(), "speaking": speaking}
-            self._put(_Publish(CaptionDelivery("speech", body)))
+            speech = Speech(speaker=speaker.speaker, speaking=speaking)
+            self._put(_Publish(CaptionDelivery(speech)))
             return
         if event.type is SpeechEventType.FINAL and not event.text:
-            withdrawn = CaptionDelivery("caption_withdrawn", {"id": caption_id})
-            self._put(_Publish(withdrawn))
+            self._put(_Publish(CaptionDelivery(CaptionWithdrawn(id=caption_id))))
             return
         final = event.type is SpeechEventType.FINAL
-        body = {
-            "id": caption_id,
-            "speaker": speaker.speaker.model_dump(),
-            "language": event.language,
-            "text": event.text,
-            "final": final,
-            "start": round(event.start, 2),
-            "end": round(event.end, 2),
-            "origin": speaker.audio_origin_ms,
-        }
-        if event.interrupted:
-            body["interrupted"] = True
-        if event.continued:
-            body["continued"] = True
+        caption = Caption(
+            id=caption_id,
+            speaker=speaker.speaker,
+            language=event.language or "",  # recognition always names one
+            text=event.text,
+            final=final,
+            start=round(event.start, 2),
+            end=round(event.end, 2),
+            origin=speaker.audio_origin_ms,
+            interrupted=event.interrupted,
+            continued=event.continued,
+        )
         metrics.CAPTIONS.labels("final" if final else "partial").inc()
         if not final:
-            self._put(_Publish(CaptionDelivery("caption", body, provisional=True)))
+            self._put(_Publish(CaptionDelivery(caption, provisional=True)))
             return
-        piece = Piece(caption_id, event.text, event.language or "", event.continued, event.audio)
-        self._put(_Final(speaker.speaker, piece, body))
+        piece = Piece(caption_id, event.text, caption.language, event.continued, event.audio)
+        self._put(_Final(speaker.speaker, piece, caption))
 
     def speaker_left(self, speaker_id: str) -> None:
         """Its unfinished sentence is translated as it is, after its last finals."""
@@ -183,16 +183,15 @@ class CaptionRouter:
         match item:
             case _Publish(delivery):
                 self._bus.publish(self._room_id, delivery)
-            case _Final(speaker, piece, body):
-                self._history.append(_FinalCaption(body))
-                await self._transcripts.add_caption(self._room_id, body)
-                self._bus.publish(self._room_id, CaptionDelivery("caption", body))
+            case _Final(speaker, piece, caption):
+                self._history.append(_FinalCaption(caption))
+                await self._transcripts.add_caption(self._room_id, stored_body(caption))
+                self._bus.publish(self._room_id, CaptionDelivery(caption))
                 self._add_piece(speaker, piece)
-            case _Translated(body, final_at):
-                kept = {key: value for key, value in body.items() if key != "history"}
-                self._keep_translation(kept)
-                await self._transcripts.add_translation(self._room_id, kept)
-                delivery = CaptionDelivery("translation", body, caption_language=body["language"])
+            case _Translated(translation, final_at):
+                self._keep_translation(translation)
+                await self._transcripts.add_translation(self._room_id, stored_body(translation))
+                delivery = CaptionDelivery(translation, caption_language=translation.language)
                 self._bus.publish(self._room_id, delivery)
                 metrics.TRANSLATION_DELIVERY.observe(time.perf_counter() - final_at)
             case _SentenceDue(speaker_id):
@@ -259,53 +258,53 @@ class CaptionRouter:
         final_at: float,
         history: bool = False,
     ) -> None:
-        base: dict[str, Any] = {
-            "caption_id": request.caption_id,
-            "speaker": speaker.model_dump(),
-            "language": target,
-            "source_language": request.source_language,
-        }
-        if request.covers:
-            base["covers"] = list(request.covers)
-        if history:
-            base["history"] = True
+        base = Translation(  # each delivery: this, with its text so far
+            caption_id=request.caption_id,
+            speaker=speaker,
+            language=target,
+            source_language=request.source_language,
+            covers=list(request.covers) or None,
+            text="",
+            final=False,
+            history=history,
+        )
 
         def deliver(text: str, final: bool) -> None:
-            body = {**base, "text": text, "final": final}
+            translation = base.model_copy(update={"text": text, "final": final})
             if final:
-                self._put(_Translated(body, final_at))
+                self._put(_Translated(translation, final_at))
             else:
-                partial = CaptionDelivery("translation", body, True, caption_language=target)
+                partial = CaptionDelivery(translation, True, caption_language=target)
                 self._put(_Publish(partial))
 
         await self._translator.translate(
             request, target, deliver, self._audience.notify, self.translation_stats
         )
 
-    def _keep_translation(self, translation: dict[str, Any]) -> None:
-        for caption in reversed(self._history):  # recent captions come last
-            if caption.body["id"] == translation["caption_id"]:
-                caption.translations[translation["language"]] = translation
+    def _keep_translation(self, translation: Translation) -> None:
+        for kept in reversed(self._history):  # recent captions come last
+            if kept.caption.id == translation.caption_id:
+                kept.translations[translation.language] = translation
                 break
         self._mark_covered(translation)
 
-    def _mark_covered(self, translation: dict[str, Any]) -> None:
+    def _mark_covered(self, translation: Translation) -> None:
         """The earlier pieces a sentence's translation stands for need none of their own."""
-        last = translation["caption_id"]
-        earlier = set(translation.get("covers", ())) - {last}
-        for caption in self._history:
-            if caption.body["id"] in earlier:
-                caption.part_of = last
+        last = translation.caption_id
+        earlier = set(translation.covers or ()) - {last}
+        for kept in self._history:
+            if kept.caption.id in earlier:
+                kept.part_of = last
 
     # History, for one listener
 
     def replay_history(self, participant: Participant) -> None:
         """Bring a participant whose caption channel just opened up to date."""
-        for caption in list(self._history):
-            participant.captions.send("caption", {**caption.body, "history": True})
-            translation = caption.translations.get(participant.caption_language or "")
+        for kept in list(self._history):
+            participant.captions.send(_as_history(kept.caption))
+            translation = kept.translations.get(participant.caption_language or "")
             if translation is not None:
-                participant.captions.send("translation", {**translation, "history": True})
+                participant.captions.send(_as_history(translation))
 
     def resend_history(self, participant: Participant) -> None:
         """The earlier captions in the participant's new caption language: the translations
@@ -316,14 +315,14 @@ class CaptionRouter:
             return
         missing: list[list[_FinalCaption]] = []  # sentences: their pieces, in order
         pieces: dict[str, list[_FinalCaption]] = {}  # the earlier pieces of each sentence
-        for caption in list(self._history):
-            translation = caption.translations.get(target)
-            if caption.part_of is not None:
-                pieces.setdefault(caption.part_of, []).append(caption)
+        for kept in list(self._history):
+            translation = kept.translations.get(target)
+            if kept.part_of is not None:
+                pieces.setdefault(kept.part_of, []).append(kept)
             elif translation is not None:
-                participant.captions.send("translation", {**translation, "history": True})
-            elif caption.body["language"] not in (None, target):
-                missing.append([*pieces.get(caption.body["id"], []), caption])
+                participant.captions.send(_as_history(translation))
+            elif kept.caption.language not in ("", target):
+                missing.append([*pieces.get(kept.caption.id, []), kept])
         if missing:
             self._history_translations[participant.id] = self._translations.spawn(
                 self._translate_history(missing[::-1], target)
@@ -331,15 +330,14 @@ class CaptionRouter:
 
     async def _translate_history(self, sentences: list[list[_FinalCaption]], target: str) -> None:
         for sentence in sentences:
-            last = sentence[-1].body
+            last = sentence[-1].caption
             request = TranslationRequest(
-                caption_id=last["id"],
-                text=" ".join(caption.body["text"] for caption in sentence),
-                source_language=last["language"],
-                covers=tuple(c.body["id"] for c in sentence) if len(sentence) > 1 else (),
+                caption_id=last.id,
+                text=" ".join(kept.caption.text for kept in sentence),
+                source_language=last.language,
+                covers=tuple(kept.caption.id for kept in sentence) if len(sentence) > 1 else (),
             )
-            speaker = Speaker.model_validate(last["speaker"])
-            await self._translate(request, target, speaker, time.perf_counter(), history=True)
+            await self._translate(request, target, last.speaker, time.perf_counter(), history=True)
 
     # End
 
@@ -360,3 +358,8 @@ class CaptionRouter:
         if self._consumer is not None:
             self._consumer.cancel()
             await asyncio.gather(self._consumer, return_exceptions=True)
+
+
+def _as_history(message: Replayed) -> Replayed:
+    """Sent again for a late joiner or a new caption language, not live."""
+    return message.model_copy(update={"history": True})

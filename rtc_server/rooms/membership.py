@@ -11,7 +11,17 @@ from rtc_server.asr.recognizer import Audio
 from rtc_server.rooms.bus import CaptionBus, CaptionDelivery
 from rtc_server.rooms.caption_router import CaptionRouter
 from rtc_server.rooms.participant import Participant
-from rtc_server.signaling.messages import ParticipantInfo, server_message
+from rtc_server.signaling.messages import ParticipantInfo
+from rtc_server.signaling.server_messages import (
+    CaptionLanguage,
+    LeaveReason,
+    Notice,
+    ParticipantJoined,
+    ParticipantLeft,
+    Participants,
+    ServerMessage,
+    encode,
+)
 from rtc_server.storage.store import StoredCaption, TranscriptStore
 from rtc_server.translation.service import TranslationService
 from rtc_server.webrtc.relay import ForwardedAudio, SlotsChanged
@@ -56,10 +66,11 @@ class Room:
         )
         self._unsubscribe: Callable[[], None] = bus.subscribe(room_id, self._deliver)
 
-    def broadcast(self, message: str, exclude: Participant | None = None) -> None:
+    def broadcast(self, message: ServerMessage, exclude: Participant | None = None) -> None:
+        text = encode(message)  # once for everyone
         for participant in list(self.participants.values()):
             if participant is not exclude:
-                participant.send_signal(message)
+                participant.connection.send(text)
 
     def languages_in_use(self) -> frozenset[str]:
         """Languages people here said they speak or read: what a speaker on auto may speak."""
@@ -74,28 +85,23 @@ class Room:
 
     def add(self, participant: Participant) -> None:
         self.participants[participant.id] = participant
-        self.broadcast(
-            server_message("participant_joined", participant=participant.info), participant
-        )
+        self.broadcast(ParticipantJoined(participant=participant.info), participant)
         # The newcomer gets the list in its `joined` message.
-        roster = server_message("participants", participants=self.participant_list())
-        self.broadcast(roster, participant)
+        self.broadcast(Participants(participants=self.participant_list()), participant)
 
-    def remove(self, participant: Participant, reason: str) -> None:
+    def remove(self, participant: Participant, reason: LeaveReason) -> None:
         if self.participants.pop(participant.id, None) is None:
             return
         self.audio.remove(participant.id)
         self.captions.speaker_left(participant.id)
         self.captions.listener_left(participant.id)
-        self.broadcast(
-            server_message("participant_left", participant=participant.info, reason=reason)
-        )
-        self.broadcast(server_message("participants", participants=self.participant_list()))
+        self.broadcast(ParticipantLeft(participant=participant.info, reason=reason))
+        self.broadcast(Participants(participants=self.participant_list()))
 
     def set_caption_language(self, participant: Participant, language: str | None) -> None:
         participant.caption_language = language
-        participant.send_signal(server_message("caption_language", language=language))
-        self.broadcast(server_message("participants", participants=self.participant_list()))
+        participant.send_signal(CaptionLanguage(language=language))
+        self.broadcast(Participants(participants=self.participant_list()))
         self.check_translation(participant)
         self.captions.resend_history(participant)
 
@@ -103,8 +109,7 @@ class Room:
         language = participant.caption_language
         if language is not None and not self._translator.can_translate_to(language):
             participant.send_signal(
-                server_message(
-                    "notice",
+                Notice(
                     code="translation_unavailable",
                     message=self._translator.unavailable_reason(language),
                     language=language,
@@ -113,18 +118,18 @@ class Room:
 
     def notify(self, code: str, message: str, language: str | None) -> None:
         """Tell the listeners a translation state concerns (all who need any translation)."""
-        notice = server_message("notice", code=code, message=message, language=language)
+        notice = encode(Notice(code=code, message=message, language=language))
         for participant in list(self.participants.values()):
             wanted = participant.caption_language
             if wanted is not None and (language is None or wanted == language):
-                participant.send_signal(notice)
+                participant.connection.send(notice)
 
     def _deliver(self, delivery: CaptionDelivery) -> None:
         """The room's captions, from the bus, to the members here who read them."""
         wanted = delivery.caption_language
         for participant in list(self.participants.values()):
             if wanted is None or participant.caption_language == wanted:
-                participant.captions.send(delivery.kind, delivery.body, delivery.provisional)
+                participant.captions.send(delivery.message, delivery.provisional)
 
     def retire(self) -> None:
         """The last member left: stop delivering here. Captions still on their way (a

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from rtc_server.signaling.messages import ParticipantInfo, Speaker
+from rtc_server.signaling.server_messages import ServerMessage, encode
 from rtc_server.webrtc.caption_channel import CaptionChannel
 
 
@@ -14,7 +15,7 @@ class Connection(Protocol):
     """The signaling connection a participant is reached through."""
 
     def send(self, message: str) -> None:
-        """A message on its WebSocket."""
+        """A message's JSON text on its WebSocket."""
 
     def hand_over(self) -> None:
         """Let go of the participant at once: a new connection resumes it."""
@@ -45,8 +46,8 @@ class Participant:
     resume_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     streams: int = 0  # speech streams so far (one per connection)
 
-    def send_signal(self, message: str) -> None:
-        self.connection.send(message)
+    def send_signal(self, message: ServerMessage) -> None:
+        self.connection.send(encode(message))
 
     @property
     def away(self) -> bool:

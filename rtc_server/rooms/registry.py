@@ -11,6 +11,7 @@ from rtc_server.rooms.bus import CaptionBus, LocalCaptionBus
 from rtc_server.rooms.errors import NotAccepting, NothingToResume, RoomFull
 from rtc_server.rooms.membership import Room
 from rtc_server.rooms.participant import AWAY, Connection, Participant
+from rtc_server.signaling.server_messages import LeaveReason
 from rtc_server.storage.store import TranscriptStore
 from rtc_server.tasks import start_task
 from rtc_server.translation.service import TranslationService
@@ -85,7 +86,9 @@ class RoomRegistry:
     def get(self, room_id: str) -> Room | None:
         return self._rooms.get(room_id)
 
-    def hold(self, room: Room, participant: Participant, window_s: float, reason: str) -> None:
+    def hold(
+        self, room: Room, participant: Participant, window_s: float, reason: LeaveReason
+    ) -> None:
         """Keep a participant whose connection dropped in the room, resumable for `window_s`;
         the others see no change unless it does not come back (then it leaves for `reason`)."""
         participant.connection = AWAY
@@ -118,7 +121,7 @@ class RoomRegistry:
         participant.resume_token = secrets.token_urlsafe(24)
         return room, participant
 
-    def leave(self, room: Room, participant: Participant, reason: str) -> None:
+    def leave(self, room: Room, participant: Participant, reason: LeaveReason) -> None:
         departure = self._held.pop(participant.id, None)
         if departure is not None:
             departure.cancel()

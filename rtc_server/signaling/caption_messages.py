@@ -39,12 +39,12 @@ class Caption(ChannelMessage):
     start: float = Field(description="Seconds since the start of the speaker's audio.")
     end: float
     origin: int = Field(description="Unix ms when the speaker's audio started (0: unknown).")
-    interrupted: Flag = Field(False, description="A final cut short: the audio stopped.")
-    continued: Flag = Field(False, description="A final cut from speech that goes on.")
-    history: Flag = Field(False, description=_HISTORY)
-    part: int = Field(0, description=_PART)
-    parts: int = Field(1, description=_PARTS)
-    seq: int = Field(0, description=_SEQ)
+    interrupted: Flag = Field(default=False, description="A final cut short: the audio stopped.")
+    continued: Flag = Field(default=False, description="A final cut from speech that goes on.")
+    history: Flag = Field(default=False, description=_HISTORY)
+    part: int = Field(default=0, description=_PART)
+    parts: int = Field(default=1, description=_PARTS)
+    seq: int = Field(default=0, description=_SEQ)
 
 
 class Translation(ChannelMessage):
@@ -56,14 +56,15 @@ class Translation(ChannelMessage):
     language: str
     source_language: str
     covers: Omittable[list[str]] = Field(
-        None, description="The captions a sentence spoken in pieces spans, `caption_id` last."
+        default=None,
+        description="The captions a sentence spoken in pieces spans, `caption_id` last.",
     )
     text: str
     final: bool = Field(description="false while the translation streams.")
-    history: Flag = Field(False, description=_HISTORY)
-    part: int = Field(0, description=_PART)
-    parts: int = Field(1, description=_PARTS)
-    seq: int = Field(0, description=_SEQ)
+    history: Flag = Field(default=False, description=_HISTORY)
+    part: int = Field(default=0, description=_PART)
+    parts: int = Field(default=1, description=_PARTS)
+    seq: int = Field(default=0, description=_SEQ)
 
 
 class CaptionWithdrawn(ChannelMessage):
@@ -71,7 +72,7 @@ class CaptionWithdrawn(ChannelMessage):
 
     type: Literal["caption_withdrawn"] = "caption_withdrawn"
     id: str
-    seq: int = Field(0, description=_SEQ)
+    seq: int = Field(default=0, description=_SEQ)
 
 
 class Speech(ChannelMessage):
@@ -80,7 +81,7 @@ class Speech(ChannelMessage):
     type: Literal["speech"] = "speech"
     speaker: Speaker
     speaking: bool
-    seq: int = Field(0, description=_SEQ)
+    seq: int = Field(default=0, description=_SEQ)
 
 
 CaptionChannelMessage = Annotated[

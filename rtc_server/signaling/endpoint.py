@@ -17,7 +17,8 @@ from rtc_server.api.responses import json_error
 from rtc_server.observability import logs, metrics
 from rtc_server.rooms.errors import NotAccepting, NothingToResume, RoomError, RoomFull
 from rtc_server.runtime import Runtime
-from rtc_server.signaling.messages import Join, ProtocolError, error_message, parse_client_message
+from rtc_server.signaling.messages import Join, ProtocolError, parse_client_message
+from rtc_server.signaling.server_messages import ErrorMessage, encode
 from rtc_server.signaling.session import Session
 from rtc_server.state import APP_STATE
 from rtc_server.tasks import start_task
@@ -32,6 +33,11 @@ ROOM_ERROR_CODES: dict[type[RoomError], str] = {
     NotAccepting: "shutting_down",
     NothingToResume: "resume_failed",
 }
+# What the endpoint itself refuses.
+FLOODING = ErrorMessage(code="rate_limited", message="too many messages; connection closed")
+SLOW_DOWN = ErrorMessage(code="rate_limited", message="too many messages; slow down")
+BINARY = ErrorMessage(code="bad_json", message="binary frames are not supported; send JSON text")
+INTERNAL = ErrorMessage(code="internal", message="unexpected server fault; the session is closed")
 
 
 async def websocket_handler(request: web.Request) -> web.StreamResponse:
@@ -67,7 +73,7 @@ async def _serve(request: web.Request) -> web.WebSocketResponse:
     limit = state.settings.max_sessions
     if len(state.sessions) >= limit:
         refusal = f"the server is full ({limit} connections); try again later"
-        await ws.send_str(error_message("server_full", refusal))
+        await ws.send_str(encode(ErrorMessage(code="server_full", message=refusal)))
         await ws.close()
         return ws
     outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX_LIMIT)
@@ -108,16 +114,16 @@ async def _serve(request: web.Request) -> web.WebSocketResponse:
                 refused += 1
                 if refused > settings.message_burst:
                     log.warning("%s keeps flooding; closing", session.participant_id)
-                    send(error_message("rate_limited", "too many messages; connection closed"))
+                    send(encode(FLOODING))
                     break
                 if refused == 1:  # one answer per run of refusals, not one per message
-                    send(error_message("rate_limited", "too many messages; slow down"))
+                    send(encode(SLOW_DOWN))
                 continue
             refused = max(0, refused - 1)
             if message.type is WSMsgType.TEXT:
                 await _dispatch(session, access, message.data, send)
             elif message.type is WSMsgType.BINARY:
-                send(error_message("bad_json", "binary frames are not supported; send JSON text"))
+                send(encode(BINARY))
             if session.closed or writer.done():
                 break
     finally:
@@ -138,15 +144,15 @@ async def _dispatch(
         await session.handle(message)
     except (ProtocolError, AccessDenied) as error:
         metrics.SIGNALING_ERRORS.labels(error.code).inc()
-        send(error_message(error.code, error.message))
+        send(encode(ErrorMessage(code=error.code, message=error.message)))
     except RoomError as error:
         code = ROOM_ERROR_CODES[type(error)]
         metrics.SIGNALING_ERRORS.labels(code).inc()
-        send(error_message(code, str(error)))
+        send(encode(ErrorMessage(code=code, message=str(error))))
     except Exception:
         log.exception("session %s failed", session.participant_id)
         metrics.SIGNALING_ERRORS.labels("internal").inc()
-        send(error_message("internal", "unexpected server fault; the session is closed"))
+        send(encode(INTERNAL))
         await session.close("failed")
 
 

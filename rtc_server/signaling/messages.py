@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
-from pydantic_core import to_jsonable_python
 
 from rtc_server.languages import LanguageCode, SpokenLanguage
 
@@ -143,13 +142,3 @@ class Speaker(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     name: str
-
-
-def server_message(kind: str, **fields: Any) -> str:
-    """Serialize a server message; every one carries the protocol version and its type."""
-    body = {"v": PROTOCOL_VERSION, "type": kind, **to_jsonable_python(fields)}
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-
-
-def error_message(code: str, message: str) -> str:
-    return server_message("error", code=code, message=message)

@@ -1,7 +1,7 @@
 """Server → client messages on the WebSocket, one model each (docs/protocol.md).
 
-A call site builds a model and sends `encode(model)`: the JSON text is the same, byte for
-byte, as the one `messages.server_message` builds from keyword arguments.
+A call site builds a model and sends `encode(model)`, its JSON text: keys in field order,
+optional keys absent rather than null.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class OutgoingMessage(BaseModel):
         extra="forbid", frozen=True, json_schema_serialization_defaults_required=True
     )
     separators: ClassVar[tuple[str, str]] = (",", ":")  # signaling: compact
+    # Defaults go by keyword, `Field(default=...)`: only then may a typed call site omit them.
     v: Literal[1] = 1
 
 
@@ -54,6 +55,9 @@ class IceServer(BaseModel):
     credential: Omittable[str] = None
 
 
+IceTransportPolicy = Literal["all", "relay"]
+
+
 class TranslationCapability(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     backend: str
@@ -69,7 +73,7 @@ class Joined(OutgoingMessage):
     participant_id: str
     room: str
     ice_servers: list[IceServer]
-    ice_transport_policy: Literal["all", "relay"]
+    ice_transport_policy: IceTransportPolicy
     translation: TranslationCapability
     participants: list[ParticipantInfo] = Field(description="Everyone in the room, this one too.")
     resume_token: str = Field(description="Takes this participant back in `join.resume`.")
@@ -135,7 +139,7 @@ class Notice(OutgoingMessage):
     code: str = Field(description="translation_paused, server_shutdown, …: see docs/protocol.md.")
     message: str
     language: str | None = Field(description="The caption language it concerns; null: any.")
-    delay_s: Omittable[float] = Field(None, description="captions_delayed: by how much.")
+    delay_s: Omittable[float] = Field(default=None, description="captions_delayed: by how much.")
 
 
 class ErrorMessage(OutgoingMessage):
@@ -144,7 +148,7 @@ class ErrorMessage(OutgoingMessage):
     type: Literal["error"] = "error"
     code: str = Field(description="bad_message, room_full, …: see docs/protocol.md.")
     message: str
-    cause: Omittable[str] = Field(None, description="connection_failed: why ICE failed.")
+    cause: Omittable[str] = Field(default=None, description="connection_failed: why ICE failed.")
 
 
 class Left(OutgoingMessage):

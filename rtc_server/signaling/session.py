@@ -35,7 +35,20 @@ from rtc_server.signaling.messages import (
     Ping,
     ProtocolError,
     SetCaptionLanguage,
-    server_message,
+)
+from rtc_server.signaling.server_messages import (
+    Answer,
+    AudioTrack,
+    AudioTracks,
+    ErrorMessage,
+    Joined,
+    LeaveReason,
+    Left,
+    Notice,
+    Pong,
+    ServerMessage,
+    TranslationCapability,
+    encode,
 )
 from rtc_server.tasks import start_task
 from rtc_server.webrtc.ice import browser_ice_policy, browser_ice_servers, server_rtc_configuration
@@ -76,8 +89,11 @@ class Session:
         return self._closing is not None
 
     def send(self, message: str) -> None:
-        """A message on this session's WebSocket."""
+        """A message's JSON text on this session's WebSocket."""
         self._send(message)
+
+    def _say(self, message: ServerMessage) -> None:
+        self._send(encode(message))
 
     async def handle(self, message: ClientMessage) -> None:
         if self.closed:
@@ -93,10 +109,10 @@ class Session:
                 room, participant = self._membership()
                 room.set_caption_language(participant, message.language)
             case Leave():
-                self._send(server_message("left"))
+                self._say(Left())
                 await self.close("left")
             case Ping():
-                self._send(server_message("pong"))
+                self._say(Pong())
             case IceFailed():
                 self._browser_ice_failed(message.cause, message.detail)
 
@@ -130,17 +146,15 @@ class Session:
         settings = runtime.settings
         self._rt, self._participant, self._room = runtime, participant, room
         logs.bind(room=room.id)
-        self._send(
-            server_message(
-                "joined",
+        self._say(
+            Joined(
                 participant_id=self.participant_id,
                 room=room.id,
                 ice_servers=browser_ice_servers(settings, self._turn_user(room)),
                 ice_transport_policy=browser_ice_policy(settings),
-                translation={
-                    "backend": runtime.translation.backend,
-                    "targets": runtime.translation.targets,
-                },
+                translation=TranslationCapability(
+                    backend=runtime.translation.backend, targets=runtime.translation.targets
+                ),
                 participants=room.participant_list(),
                 resume_token=participant.resume_token,
                 resumed=message.resume is not None,
@@ -188,7 +202,7 @@ class Session:
             raise ProtocolError(error.kind, str(error)) from None
         if answer is None:
             return  # no relay address: the link has said why
-        self._send(server_message("answer", sdp=answer))
+        self._say(Answer(sdp=answer))
         if link.slots:
             room.audio.add_listener(self.participant_id, link.slots, self._announce_audio_tracks)
         else:
@@ -232,11 +246,11 @@ class Session:
         room puts another speaker into one of its slots."""
         assert self._link is not None
         tracks = [
-            {"mid": mid, "participant_id": speaker}
+            AudioTrack(mid=mid, participant_id=speaker)
             for mid, speaker in zip(self._link.slot_mids, speakers, strict=True)
             if speaker is not None
         ]
-        self._send(server_message("audio_tracks", tracks=tracks))
+        self._say(AudioTracks(tracks=tracks))
 
     # What the peer link reports (PeerEvents)
 
@@ -276,9 +290,7 @@ class Session:
         room.captions.publish(participant, event, self._stream_number)
 
     def _notify(self, code: str, message: str, delay_s: float | None) -> None:
-        details = {"delay_s": delay_s} if delay_s is not None else {}
-        notice = server_message("notice", code=code, message=message, language=None, **details)
-        self._send(notice)
+        self._say(Notice(code=code, message=message, language=None, delay_s=delay_s))
 
     def on_caption_channel(self, channel: RTCDataChannel) -> None:
         if self._participant is None or self._room is None:
@@ -301,15 +313,14 @@ class Session:
     def on_connection_failed(self, message: str, cause: str | None) -> None:
         if self.closed:
             return
-        details = {"cause": cause} if cause else {}
-        self._send(server_message("error", code="connection_failed", message=message, **details))
+        self._say(ErrorMessage(code="connection_failed", message=message, cause=cause or None))
         self._begin_close("failed")
 
     def on_connection_lost(self, message: str) -> None:
         if self.closed:
             return
         log.info("%s: its media connection went quiet", self.participant_id)
-        self._send(server_message("error", code="connection_lost", message=message))
+        self._say(ErrorMessage(code="connection_lost", message=message))
         self._begin_close("connection_lost")
 
     def _browser_ice_failed(self, cause: IceFailureCause, detail: str) -> None:
@@ -339,10 +350,10 @@ class Session:
         """Stop listening, but stay in the room until the last words have reached it."""
         await self._end_transcription()
 
-    async def close(self, reason: str) -> None:
+    async def close(self, reason: LeaveReason) -> None:
         await asyncio.shield(self._begin_close(reason))
 
-    def _begin_close(self, reason: str) -> asyncio.Future[None]:
+    def _begin_close(self, reason: LeaveReason) -> asyncio.Future[None]:
         if self._closing is None:
             # Shutdown closes sessions from outside: the closing lines still name this one.
             context = logs.context_of(self.participant_id, self._room.id if self._room else None)
@@ -354,7 +365,7 @@ class Session:
         client moved networks before this socket noticed): let go of it at once."""
         self._begin_close("disconnected")
 
-    def _let_go(self, reason: str) -> float:
+    def _let_go(self, reason: LeaveReason) -> float:
         """Leave the room, or stay resumable when the connection merely dropped; returns
         how long the last words may take to decode."""
         room, participant, runtime = self._room, self._participant, self._rt
@@ -368,7 +379,7 @@ class Session:
         runtime.rooms.leave(room, participant, reason)
         return LAST_FINAL_TIMEOUT_S
 
-    async def _close(self, reason: str, last_final_timeout_s: float) -> None:
+    async def _close(self, reason: LeaveReason, last_final_timeout_s: float) -> None:
         self._release_speaker_slot()
         await self._end_transcription(last_final_timeout_s)
         if self._link is not None:

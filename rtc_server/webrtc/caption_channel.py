@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 from collections import deque
-from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Protocol
 
 from rtc_server.observability import metrics
-from rtc_server.signaling.messages import PROTOCOL_VERSION
+from rtc_server.signaling.caption_messages import Caption, ChannelMessage, Translation
+from rtc_server.signaling.server_messages import encode
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +33,19 @@ class DataChannel(Protocol):
     def send(self, data: str) -> None: ...
 
 
-def split_message(body: dict[str, Any], text_field: str = "text") -> Iterator[dict[str, Any]]:
-    """Yield copies of `body` whose text pieces keep each encoded message under the limit."""
-    text: str = body[text_field]
+def split_message(message: Caption | Translation) -> list[Caption | Translation]:
+    """Copies of `message` whose text pieces keep each encoded message under the limit."""
+    text = message.text
     pieces = [text]
     while True:
-        encoded = [_encoded_size({**body, text_field: piece, "part": 0}) for piece in pieces]
+        encoded = [_encoded_size(message.model_copy(update={"text": piece})) for piece in pieces]
         if max(encoded) <= MAX_CHANNEL_MESSAGE_BYTES or len(pieces) > len(text):
             break
         pieces = _split_text(text, len(pieces) + 1)
-    for index, piece in enumerate(pieces):
-        yield {**body, text_field: piece, "part": index, "parts": len(pieces)}
+    return [
+        message.model_copy(update={"text": piece, "part": index, "parts": len(pieces)})
+        for index, piece in enumerate(pieces)
+    ]
 
 
 def _split_text(text: str, count: int) -> list[str]:
@@ -62,8 +64,11 @@ def _split_text(text: str, count: int) -> list[str]:
     return pieces
 
 
-def _encoded_size(body: dict[str, Any]) -> int:
-    return len(json.dumps({**body, "seq": 2**31}, ensure_ascii=False).encode())
+def _encoded_size(message: ChannelMessage) -> int:
+    """With the widest `seq`; `parts` is not counted, the limit's margin takes it (where a
+    text is cut is part of what clients receive)."""
+    body = {**message.model_dump(mode="json", exclude={"parts"}), "seq": 2**31}
+    return len(json.dumps(body, ensure_ascii=False, separators=message.separators).encode())
 
 
 class CaptionChannel:
@@ -97,7 +102,7 @@ class CaptionChannel:
             if seq > last_seq:
                 self._channel.send(data)
 
-    def send(self, kind: str, body: dict[str, Any], provisional: bool = False) -> bool:
+    def send(self, message: ChannelMessage, provisional: bool = False) -> bool:
         channel = self._channel
         if channel is None or channel.readyState != "open":
             if provisional or not self._held:
@@ -107,11 +112,10 @@ class CaptionChannel:
         elif provisional and channel.bufferedAmount > MAX_BUFFERED_BYTES:
             metrics.CAPTION_MESSAGES_DROPPED.labels("slow_listener").inc()
             return False
-        message = {"v": PROTOCOL_VERSION, "type": kind, **body}
-        pieces = split_message(message) if "text" in message else iter([message])
+        pieces = split_message(message) if isinstance(message, Caption | Translation) else [message]
         for piece in pieces:
             self._seq += 1
-            data = json.dumps({**piece, "seq": self._seq}, ensure_ascii=False)
+            data = encode(piece.model_copy(update={"seq": self._seq}))
             if not provisional:
                 self._recent.append((self._seq, data))
             if channel is None:

@@ -11,12 +11,12 @@ import base64
 import hashlib
 import hmac
 import time
-from typing import Any
 
 from aiortc import RTCConfiguration, RTCIceServer
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
 from rtc_server.settings import Settings
+from rtc_server.signaling.server_messages import IceServer, IceTransportPolicy
 
 
 def turn_credentials(
@@ -28,20 +28,20 @@ def turn_credentials(
     return username, base64.b64encode(digest).decode()
 
 
-def browser_ice_servers(settings: Settings, user: str) -> list[dict[str, Any]]:
-    """The `iceServers` a browser should use, in the JSON shape of RTCConfiguration."""
-    servers: list[dict[str, Any]] = []
+def browser_ice_servers(settings: Settings, user: str) -> list[IceServer]:
+    """The `iceServers` a browser should use (RTCConfiguration's)."""
+    servers: list[IceServer] = []
     if settings.stun_urls:
-        servers.append({"urls": settings.stun_urls})
+        servers.append(IceServer(urls=settings.stun_urls))
     if settings.turn_urls and settings.turn_secret is not None:
         username, password = turn_credentials(
             settings.turn_secret.get_secret_value(), user, settings.turn_ttl_s
         )
-        servers.append({"urls": settings.turn_urls, "username": username, "credential": password})
+        servers.append(IceServer(urls=settings.turn_urls, username=username, credential=password))
     return servers
 
 
-def browser_ice_policy(settings: Settings) -> str:
+def browser_ice_policy(settings: Settings) -> IceTransportPolicy:
     """The ICE transport policy browsers are told. Separate from the server's own: a server
     that only offers relay candidates is still reached directly from a browser's own address
     (one TURN allocation per participant, not two)."""

@@ -20,6 +20,7 @@ from rtc_server.observability.logs import JsonFormatter
 from rtc_server.observability.loop_lag import watch_event_loop
 from rtc_server.webrtc.caption_channel import CaptionChannel
 from tests.support.client import Peer, load_audio, silence
+from tests.support.data_channel import caption
 from tests.support.servers import (
     TESTDATA,
     BackendProcess,
@@ -196,9 +197,9 @@ def dropped(reason: str) -> float:
 def test_caption_messages_not_sent_are_counted_by_reason() -> None:
     before = {reason: dropped(reason) for reason in ("channel_closed", "send_failed")}
     captions = CaptionChannel()
-    assert captions.send("caption", {"text": "not open yet", "final": True}) is False
+    assert captions.send(caption("not open yet")) is False
     captions.attach(ClosingChannel())
-    assert captions.send("caption", {"text": "lost in a closing channel", "final": True}) is False
+    assert captions.send(caption("lost in a closing channel")) is False
     assert dropped("channel_closed") == before["channel_closed"] + 1
     assert dropped("send_failed") == before["send_failed"] + 1
 

@@ -4,15 +4,21 @@ back through the queue, and no task left behind by an idle room."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
+
+import pytest
 
 from rtc_server.asr.stream import SpeechEvent, SpeechEventType
 from rtc_server.rooms.bus import CaptionDelivery, LocalCaptionBus
 from rtc_server.rooms.caption_router import CaptionRouter
 from rtc_server.rooms.participant import AWAY, Participant
+from rtc_server.signaling.caption_messages import CaptionWithdrawn, Speech, Translation
+from rtc_server.storage.store import StoredCaption
 from rtc_server.translation.base import TranslationRequest
 from rtc_server.translation.service import TranslationService
+from tests.support.data_channel import FakeChannel
 from tests.support.fake_store import MemoryStore
 
 
@@ -85,7 +91,7 @@ async def test_nothing_overtakes_a_final_that_is_still_being_written() -> None:
 
     store.finish_writes()
     await settle()
-    assert [(d.kind, d.body["text"], d.body["final"]) for d in published] == [
+    assert [(d.message.type, d.message.text, d.message.final) for d in published] == [
         ("caption", "Guten Morgen.", True),
         ("caption", "Heute", False),
     ]
@@ -99,15 +105,15 @@ async def test_a_translation_is_written_then_sent_only_to_its_readers() -> None:
     await settle()
     store.finish_writes()
     await settle()
-    final_translations = [d for d in published if d.kind == "translation" and d.body["final"]]
-    assert final_translations == []  # not before its write
+    translated = [d.message for d in published if isinstance(d.message, Translation)]
+    assert [t for t in translated if t.final] == []  # not before its write
     assert [kind for kind, _, _ in store.writes] == ["caption", "translation"]
     assert store.writes[1][1]["text"] == "en:GUTEN MORGEN."  # German readers need none
 
     store.finish_writes()
     await router.finish()
-    translations = [d for d in published if d.kind == "translation"]
-    assert [(d.body["text"], d.body["final"], d.caption_language) for d in translations] == [
+    translations = [d for d in published if isinstance(d.message, Translation)]
+    assert [(d.message.text, d.message.final, d.caption_language) for d in translations] == [
         ("GUT", False, "en"),
         ("en:GUTEN MORGEN.", True, "en"),
     ]
@@ -126,8 +132,8 @@ async def test_a_leaving_speakers_unfinished_sentence_is_translated_after_its_la
     await settle()
     store.finish_writes()
     await router.finish()
-    texts = [d.body["text"] for d in published if d.kind == "translation" and d.body["final"]]
-    assert texts == ["en:GUTEN"]
+    translated = [d.message for d in published if isinstance(d.message, Translation)]
+    assert [t.text for t in translated if t.final] == ["en:GUTEN"]
 
 
 async def test_speech_events_and_withdrawals_go_to_everyone_in_order() -> None:
@@ -136,10 +142,10 @@ async def test_speech_events_and_withdrawals_go_to_everyone_in_order() -> None:
     router.publish(SPEAKER, event(SpeechEventType.FINAL, 1, ""))  # nothing was said after all
     router.publish(SPEAKER, event(SpeechEventType.END_OF_SPEECH, 1))
     await router.finish()
-    assert [(d.kind, d.body) for d in published] == [
-        ("speech", {"speaker": {"id": "p-1", "name": "Ada"}, "speaking": True}),
-        ("caption_withdrawn", {"id": "p-1:1"}),
-        ("speech", {"speaker": {"id": "p-1", "name": "Ada"}, "speaking": False}),
+    assert [d.message for d in published] == [
+        Speech(speaker=SPEAKER.speaker, speaking=True),
+        CaptionWithdrawn(id="p-1:1"),
+        Speech(speaker=SPEAKER.speaker, speaking=False),
     ]
 
 
@@ -152,3 +158,95 @@ async def test_an_idle_router_holds_no_task() -> None:
     await router.finish()
     await settle()
     assert len(asyncio.all_tasks()) == before
+
+
+async def test_stored_bodies_are_the_messages_without_what_only_the_wire_needs() -> None:
+    store = MemoryStore()
+    router, _ = router_with(store, Audience("en"))
+    router.publish(SPEAKER, event(SpeechEventType.FINAL, 1, "Guten", continued=True))
+    router.speaker_left(SPEAKER.id)
+    await router.finish()
+    speaker = {"id": "p-1", "name": "Ada"}
+    caption = {
+        "id": "p-1:1",
+        "speaker": speaker,
+        "language": "de",
+        "text": "Guten",
+        "final": True,
+        "start": 0.0,
+        "end": 1.0,
+        "origin": 0,
+        "continued": True,
+    }
+    translation = {
+        "caption_id": "p-1:1",
+        "speaker": speaker,
+        "language": "en",
+        "source_language": "de",
+        "text": "en:GUTEN",
+        "final": True,
+    }
+    bodies = [body for _, body, _ in store.writes]
+    assert bodies == [caption, translation]
+    assert [list(body) for body in bodies] == [list(caption), list(translation)]  # key order
+
+
+def stored(caption_id: str, text: str, **translations: dict[str, Any]) -> StoredCaption:
+    body = {
+        "id": caption_id,
+        "speaker": {"id": "p-1", "name": "Ada"},
+        "language": "de",
+        "text": text,
+        "final": True,
+        "start": 0.0,
+        "end": 1.0,
+        "origin": 0,
+    }
+    return StoredCaption(body, 1.0, translations)
+
+
+async def test_stored_history_that_is_no_longer_valid_is_skipped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The room opens with whatever history is still valid; each row left out is logged."""
+    good = {
+        "caption_id": "p-1:1",
+        "speaker": {"id": "p-1", "name": "Ada"},
+        "language": "en",
+        "source_language": "de",
+        "text": "Good morning.",
+        "final": True,
+    }
+    history = [
+        stored("p-1:1", "Guten Morgen.", en=good, fr={**good, "language": "fr", "final": "?"}),
+        StoredCaption({"id": "p-1:2", "text": "no speaker, no times"}, 2.0, {"en": good}),
+        stored("p-1:3", "Bis morgen."),
+    ]
+    caplog.set_level(logging.WARNING)
+    router = CaptionRouter(
+        "r",
+        Audience(),
+        TranslationService(UpperCaseTranslator()),
+        MemoryStore(),
+        LocalCaptionBus(),
+        history_size=50,
+        history=history,
+    )
+    for language in ("en", "fr"):
+        reader = Participant(
+            id=f"p-{language}", name="Bo", language="en", caption_language=language, connection=AWAY
+        )
+        channel = FakeChannel()
+        reader.captions.attach(channel)
+        router.replay_history(reader)
+        replayed = [(m["type"], m["text"], m["history"]) for m in channel.sent]
+        translated = [("translation", "Good morning.", True)] if language == "en" else []
+        assert replayed == [
+            ("caption", "Guten Morgen.", True),
+            *translated,
+            ("caption", "Bis morgen.", True),
+        ]
+    skipped = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(skipped) == 2
+    assert "stored translation p-1:1 skipped" in skipped[0]
+    assert "stored caption p-1:2 skipped" in skipped[1]
