@@ -32,7 +32,8 @@ def restored(
     """Each stored caption with its translations by language. What is no longer a valid
     message is left out with a warning: a translation, or a caption and all of its own."""
     for stored in history:
-        caption = _validated(room, Caption, stored.body)
+        # Captions kept before they carried `origin` have none: 0 says it is unknown.
+        caption = _validated(room, Caption, {"origin": 0, **stored.body})
         if caption is None:
             continue
         translations = {

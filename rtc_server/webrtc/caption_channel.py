@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import deque
 from typing import Protocol
@@ -35,17 +34,16 @@ class DataChannel(Protocol):
 
 def split_message(message: Caption | Translation) -> list[Caption | Translation]:
     """Copies of `message` whose text pieces keep each encoded message under the limit."""
-    text = message.text
-    pieces = [text]
+    text, count = message.text, 1
     while True:
-        encoded = [_encoded_size(message.model_copy(update={"text": piece})) for piece in pieces]
-        if max(encoded) <= MAX_CHANNEL_MESSAGE_BYTES or len(pieces) > len(text):
-            break
-        pieces = _split_text(text, len(pieces) + 1)
-    return [
-        message.model_copy(update={"text": piece, "part": index, "parts": len(pieces)})
-        for index, piece in enumerate(pieces)
-    ]
+        texts = _split_text(text, count) if count > 1 else [text]
+        pieces = [
+            message.model_copy(update={"text": piece, "part": index, "parts": len(texts)})
+            for index, piece in enumerate(texts)
+        ]
+        if max(map(_encoded_size, pieces)) <= MAX_CHANNEL_MESSAGE_BYTES or count > len(text):
+            return pieces
+        count += 1
 
 
 def _split_text(text: str, count: int) -> list[str]:
@@ -65,10 +63,8 @@ def _split_text(text: str, count: int) -> list[str]:
 
 
 def _encoded_size(message: ChannelMessage) -> int:
-    """With the widest `seq`; `parts` is not counted, the limit's margin takes it (where a
-    text is cut is part of what clients receive)."""
-    body = {**message.model_dump(mode="json", exclude={"parts"}), "seq": 2**31}
-    return len(json.dumps(body, ensure_ascii=False, separators=message.separators).encode())
+    """As sent, with the widest `seq`."""
+    return len(encode(message.model_copy(update={"seq": 2**31})).encode())
 
 
 class CaptionChannel:

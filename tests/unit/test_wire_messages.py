@@ -173,7 +173,7 @@ def test_a_long_text_goes_in_pieces_that_repeat_every_field() -> None:
         assert pieces[index] == encode(expected)
 
 
-def test_where_a_text_is_cut_stays_put() -> None:
-    """Measured with the widest `seq` and without `parts`: 775 characters here still fit."""
-    assert len(sent(caption("a" * 775))) == 1
-    assert len(sent(caption("a" * 776))) == 2
+def test_a_text_is_cut_only_when_the_message_as_sent_would_pass_the_limit() -> None:
+    """Measured as sent, `part`, `parts` and the widest `seq` included: 763 characters fit."""
+    assert len(sent(caption("a" * 763))) == 1
+    assert len(sent(caption("a" * 764))) == 2
