@@ -18,9 +18,9 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdatachannel import RTCDataChannel
 
 from rtc_server.asr.recognizer import Audio
-from rtc_server.asr.stream import RecognizeStream, SpeechEvent
+from rtc_server.asr.stream import SpeechEvent
 from rtc_server.asr.transcriber import Transcriber
-from rtc_server.observability import logs, metrics
+from rtc_server.observability import logs
 from rtc_server.rooms.membership import Room
 from rtc_server.rooms.participant import Participant
 from rtc_server.runtime import Runtime
@@ -28,7 +28,6 @@ from rtc_server.signaling.messages import (
     Candidate,
     ClientMessage,
     IceFailed,
-    IceFailureCause,
     Join,
     Leave,
     Offer,
@@ -51,17 +50,17 @@ from rtc_server.signaling.server_messages import (
     encode,
 )
 from rtc_server.tasks import start_task
-from rtc_server.webrtc.ice import browser_ice_policy, browser_ice_servers, server_rtc_configuration
+from rtc_server.webrtc.ice import (
+    browser_ice_failure,
+    browser_ice_policy,
+    browser_ice_servers,
+    server_rtc_configuration,
+)
 from rtc_server.webrtc.peer_link import NegotiationError, PeerLink, read_offer
 
 log = logging.getLogger(__name__)
 
 LAST_FINAL_TIMEOUT_S = 15.0  # how long a leaving speaker's last words may take to decode
-BROWSER_ICE_FAILURES: dict[IceFailureCause, str] = {
-    "turn_refused": "the TURN server refused its credentials",
-    "turn_unreachable": "the TURN server did not answer",
-    "no_candidates": "it found no network address to use",
-}
 
 
 class Session:
@@ -114,7 +113,8 @@ class Session:
             case Ping():
                 self._say(Pong())
             case IceFailed():
-                self._browser_ice_failed(message.cause, message.detail)
+                reason = browser_ice_failure(message.cause, message.detail)
+                self.on_connection_failed(reason, message.cause)
 
     # Joining
 
@@ -183,7 +183,13 @@ class Session:
             offer = read_offer(sdp)
         except NegotiationError as error:
             raise ProtocolError(error.kind, str(error)) from None
-        self._claim_speaker_slot(offer.sends_audio)
+        if offer.sends_audio and not self._rt.speakers.claim(self):
+            raise ProtocolError(
+                "too_many_speakers",
+                f"{self._rt.speakers.limit} microphones are already being captioned, the most "
+                "this server transcribes in real time; join without your microphone to follow "
+                "the captions",
+            )
         settings = self._rt.settings
         link = self._link = PeerLink(
             server_rtc_configuration(settings, self._turn_user(room)),
@@ -209,26 +215,9 @@ class Session:
             self._announce_audio_tracks([])
         link.require_connection(settings.ice_connect_timeout_s)
 
-    def _claim_speaker_slot(self, sends_audio: bool) -> None:
-        """Recognition is the scarce resource: past `max_speakers` microphones the server
-        would fall behind everyone, so one more is refused while listening stays open."""
-        assert self._rt is not None
-        if not sends_audio:
-            return
-        limit = self._rt.settings.max_speakers
-        if len(self._rt.speakers) >= limit:
-            raise ProtocolError(
-                "too_many_speakers",
-                f"{limit} microphones are already being captioned, the most this server "
-                "transcribes in real time; join without your microphone to follow the captions",
-            )
-        self._rt.speakers.add(self)
-        metrics.SPEAKERS.set(len(self._rt.speakers))
-
     def _release_speaker_slot(self) -> None:
         if self._rt is not None:
-            self._rt.speakers.discard(self)
-            metrics.SPEAKERS.set(len(self._rt.speakers))
+            self._rt.speakers.release(self)
 
     async def _candidate(self, message: Candidate) -> None:
         self._membership()
@@ -261,16 +250,8 @@ class Session:
         assert room is not None and participant is not None and runtime is not None
         assert link is not None
         room.audio.add_speaker(self.participant_id, receiver)
-        stream: RecognizeStream | None = None
-        if runtime.settings.recognition:
-            language = None if participant.language == "auto" else participant.language
-            offered = frozenset(runtime.settings.languages)
-            stream = RecognizeStream(
-                runtime.recognizer,
-                language,
-                runtime.stream_options,
-                candidates=lambda: offered | room.languages_in_use(),
-            )
+        stream = runtime.speech_stream(participant.language, room.languages_in_use)
+        if stream is not None:
             participant.streams += 1
             participant.audio_origin_ms = 0  # a resumed speaker's new audio: a new timeline
             self._stream_number = participant.streams
@@ -322,27 +303,6 @@ class Session:
         log.info("%s: its media connection went quiet", self.participant_id)
         self._say(ErrorMessage(code="connection_lost", message=message))
         self._begin_close("connection_lost")
-
-    def _browser_ice_failed(self, cause: IceFailureCause, detail: str) -> None:
-        """The browser found no way at all to send media (its own TURN allocation failed, or
-        it has no network): say so now, not after the connect timeout."""
-        metrics.BROWSER_ICE_FAILURES.labels(cause).inc()
-        advice = (
-            "; check RTC_TURN_URLS and RTC_TURN_SECRET against the TURN server"
-            if cause.startswith("turn_")
-            else ""
-        )
-        log.warning(
-            "%s: the browser gathered no ICE candidates: %s (%s)%s",
-            self.participant_id,
-            BROWSER_ICE_FAILURES[cause],
-            detail or "no detail",
-            advice,
-        )
-        self.on_connection_failed(
-            f"your browser cannot connect to the media server: {BROWSER_ICE_FAILURES[cause]}",
-            cause,
-        )
 
     # Teardown
 

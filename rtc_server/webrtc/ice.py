@@ -10,13 +10,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import time
 
 from aiortc import RTCConfiguration, RTCIceServer
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
+from rtc_server.observability import metrics
 from rtc_server.settings import Settings
+from rtc_server.signaling.messages import IceFailureCause
 from rtc_server.signaling.server_messages import IceServer, IceTransportPolicy
+
+log = logging.getLogger(__name__)
 
 
 def turn_credentials(
@@ -59,3 +64,28 @@ def server_rtc_configuration(settings: Settings, user: str) -> RTCConfiguration:
         servers.append(RTCIceServer(urls=turn_urls, username=username, credential=password))
     policy = RTCIceTransportPolicy.RELAY if settings.ice_relay_only else RTCIceTransportPolicy.ALL
     return RTCConfiguration(iceServers=servers, iceTransportPolicy=policy)
+
+
+BROWSER_ICE_FAILURES: dict[IceFailureCause, str] = {
+    "turn_refused": "the TURN server refused its credentials",
+    "turn_unreachable": "the TURN server did not answer",
+    "no_candidates": "it found no network address to use",
+}
+
+
+def browser_ice_failure(cause: IceFailureCause, detail: str) -> str:
+    """The browser found no way at all to send media (its own TURN allocation failed, or it
+    has no network): log it for the operator, and say why for the person."""
+    metrics.BROWSER_ICE_FAILURES.labels(cause).inc()
+    advice = (
+        "; check RTC_TURN_URLS and RTC_TURN_SECRET against the TURN server"
+        if cause.startswith("turn_")
+        else ""
+    )
+    log.warning(
+        "the browser gathered no ICE candidates: %s (%s)%s",
+        BROWSER_ICE_FAILURES[cause],
+        detail or "no detail",
+        advice,
+    )
+    return f"your browser cannot connect to the media server: {BROWSER_ICE_FAILURES[cause]}"
