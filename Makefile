@@ -1,7 +1,7 @@
 # Real-time speech translation server.
 #   make run   install everything into .venv, build the web app, serve http://localhost:5000
 #   make test  install what the tests need (Debian packages, Python, npm) and run them all
-#   make test-fast  only the unit tests (tests/unit: no server, model or browser; seconds)
+#   make test-fast  only the unit tests (tests/unit: no model or browser, a throwaway PostgreSQL; seconds)
 #   make bench install what the benchmarks need and run the speed sweep (~12 min on 2 cores)
 
 SHELL := /bin/bash
@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # program:package pairs installed with apt-get when the program is missing
 SYSTEM_PACKAGES := turnserver:coturn nginx:nginx chromium:chromium espeak-ng:espeak-ng promtool:prometheus iptables:iptables \
-	docker-compose:docker-compose
+	docker-compose:docker-compose pg_lsclusters:postgresql
 
 .PHONY: run test test-fast bench lint python-test system-packages clean
 

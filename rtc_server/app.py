@@ -22,7 +22,7 @@ from rtc_server.settings import Settings
 from rtc_server.shutdown import drain
 from rtc_server.signaling.endpoint import websocket_handler
 from rtc_server.state import APP_STATE, AppState
-from rtc_server.storage.sqlite import SqliteTranscriptStore
+from rtc_server.storage.factory import open_transcript_store
 from rtc_server.storage.store import TranscriptStore, purge_periodically
 from rtc_server.tasks import BackgroundTasks, start_task
 from rtc_server.translation.factory import build_translation_service
@@ -67,7 +67,7 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
 
     async def load() -> WhisperEngine:
         nonlocal transcripts
-        transcripts = await SqliteTranscriptStore.open(settings.data_dir)
+        transcripts = await open_transcript_store(settings)
         if settings.retention_days:
             housekeeping.spawn(purge_periodically(transcripts, settings.retention_days))
         engine = await asyncio.to_thread(load_engine, settings)
@@ -111,7 +111,7 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
 def _record_load_failure(state: AppState, task: asyncio.Task[WhisperEngine]) -> None:
     if not task.cancelled() and task.exception() is not None:
         state.load_error = str(task.exception())
-        log.error("the speech model failed to load: %s", state.load_error)
+        log.error("the server could not start: %s", state.load_error)
 
 
 def _log_access_mode(settings: Settings) -> None:

@@ -168,6 +168,11 @@ class Settings(BaseSettings):
     retention_days: int = Field(
         30, ge=0, description="Forget captions older than this many days; 0 keeps them forever."
     )
+    database_url: SecretStr | None = Field(
+        None,
+        description="postgresql://user:password@host:port/database: keep transcripts in "
+        "PostgreSQL (migrated at start-up) instead of the SQLite file in data-dir.",
+    )
 
     # Access
     auth: Literal["auto", "open", "token"] = Field(
@@ -220,6 +225,15 @@ class Settings(BaseSettings):
     def _check_networks(cls, value: list[str]) -> list[str]:
         for network in value:
             ipaddress.ip_network(network, strict=False)  # ValueError names the bad entry
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ValueError("use postgresql://user:password@host:port/database")
         return value
 
     @field_validator("admin_secret")

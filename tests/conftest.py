@@ -1,5 +1,5 @@
 """Fixtures more than one kind of test uses: the local OpenAI-compatible API, a network
-namespace of the test's own."""
+namespace of the test's own, a PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.postgres import PostgresServer
 from tests.support.servers import FakeOpenAI
 
 
@@ -16,6 +17,20 @@ from tests.support.servers import FakeOpenAI
 def openai_server() -> Iterator[FakeOpenAI]:
     with FakeOpenAI() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """Started on first use; a test that stops it starts it again before it ends."""
+    try:
+        server = PostgresServer()
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
 
 
 @pytest.fixture

@@ -8,16 +8,15 @@ finishes every write still queued.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rtc_server.storage.store import StoredCaption
+from rtc_server.storage.rows import caption_row, stored_captions, translation_row
+from rtc_server.storage.store import StoredCaption, StoreHealth, not_kept
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +47,9 @@ class SqliteTranscriptStore:
     def __init__(self, db: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
         self._db = db
         self._executor = executor
+        self._loop = asyncio.get_running_loop()
+        self.health = StoreHealth()
+        self._failing = False  # the writer thread's view of `health`
 
     @classmethod
     async def open(cls, folder: Path) -> SqliteTranscriptStore:
@@ -61,16 +63,16 @@ class SqliteTranscriptStore:
         return cls(db, executor)
 
     # Writes: queued; the future is done once the row is committed, or once a failure is
-    # logged (the room carries on either way).
+    # logged (the room carries on either way; `health` says while writes fail).
 
     def add_caption(
         self, room: str, body: dict[str, Any], at: float | None = None
     ) -> asyncio.Future[None]:
-        row = (room, body["id"], time.time() if at is None else at, _dumps(body))
+        row = caption_row(room, body, at)
         return self._write("INSERT OR REPLACE INTO captions VALUES (?, ?, ?, ?)", row)
 
     def add_translation(self, room: str, body: dict[str, Any]) -> asyncio.Future[None]:
-        row = (room, body["caption_id"], body["language"], _dumps(body))
+        row = translation_row(room, body)
         return self._write("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?)", row)
 
     async def flush(self) -> None:
@@ -80,17 +82,23 @@ class SqliteTranscriptStore:
     def _write(self, sql: str, row: tuple[Any, ...]) -> asyncio.Future[None]:
         try:
             return asyncio.wrap_future(self._executor.submit(self._execute, sql, row))
-        except RuntimeError:  # closed: only a straggler after shutdown can get here
-            log.error("transcript store closed; a caption was not kept")
-            done = asyncio.get_running_loop().create_future()
-            done.set_result(None)
-            return done
+        except RuntimeError:  # closed
+            return not_kept()
 
     def _execute(self, sql: str, row: tuple[Any, ...]) -> None:
         try:
             self._db.execute(sql, row)
-        except sqlite3.Error:
+        except sqlite3.Error as error:
             log.exception("could not keep a caption in the transcript store")
+            # The file, not the row (disk full, I/O error, locked): writes fail until it passes.
+            self._report(failing=isinstance(error, sqlite3.OperationalError))
+        else:
+            self._report(failing=False)
+
+    def _report(self, failing: bool) -> None:
+        if failing != self._failing:
+            self._failing = failing
+            self._loop.call_soon_threadsafe(self.health.set, not failing)
 
     # Reads and maintenance: after every write issued before them.
 
@@ -128,28 +136,19 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _dumps(body: dict[str, Any]) -> str:
-    return json.dumps(body, ensure_ascii=False)
-
-
 def _captions(db: sqlite3.Connection, room: str, limit: int | None) -> list[StoredCaption]:
     rows = db.execute(
         "SELECT id, recorded_at, body FROM captions WHERE room = ?"
         " ORDER BY recorded_at DESC, rowid DESC LIMIT ?",
         (room, -1 if limit is None else limit),
     ).fetchall()
-    translations: dict[str, dict[str, dict[str, Any]]] = {}
-    for caption_id, language, body in db.execute(
+    translations = db.execute(
         "SELECT caption_id, language, t.body FROM translations AS t JOIN (SELECT id FROM captions"
         " WHERE room = ? ORDER BY recorded_at DESC, rowid DESC LIMIT ?) ON id = caption_id"
         " WHERE t.room = ?",
         (room, -1 if limit is None else limit, room),
-    ):
-        translations.setdefault(caption_id, {})[language] = json.loads(body)
-    return [
-        StoredCaption(json.loads(body), recorded_at, translations.get(caption_id, {}))
-        for caption_id, recorded_at, body in reversed(rows)
-    ]
+    )
+    return stored_captions(rows, translations)
 
 
 def _purge(db: sqlite3.Connection, before: float) -> int:

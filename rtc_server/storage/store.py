@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,8 +21,31 @@ class StoredCaption:
     translations: dict[str, dict[str, Any]]  # by language, as they were sent
 
 
+class StoreHealth:
+    """Whether the store is keeping captions now: false while its writes fail (the PostgreSQL
+    store holds them and retries), so that rooms can tell people their captions are paused."""
+
+    def __init__(self) -> None:
+        self.healthy = True
+        self._listeners: list[Callable[[bool], None]] = []
+
+    def on_change(self, listener: Callable[[bool], None]) -> Callable[[], None]:
+        """Call `listener` with each new state; returns what stops that."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def set(self, healthy: bool) -> None:
+        if healthy != self.healthy:
+            self.healthy = healthy
+            for listener in list(self._listeners):
+                listener(healthy)
+
+
 class TranscriptStore(Protocol):
     """What rooms need: writes that never block (done when their future is), and history."""
+
+    @property
+    def health(self) -> StoreHealth: ...
 
     def add_caption(self, room: str, body: dict[str, Any]) -> asyncio.Future[None]: ...
 
@@ -36,6 +60,14 @@ class TranscriptStore(Protocol):
     async def purge(self, before: float) -> int: ...
 
     async def close(self) -> None: ...
+
+
+def not_kept() -> asyncio.Future[None]:
+    """What a write after `close` gets: only a straggler after shutdown can get here."""
+    log.error("transcript store closed; a caption was not kept")
+    done = asyncio.get_running_loop().create_future()
+    done.set_result(None)
+    return done
 
 
 async def purge_periodically(store: TranscriptStore, retention_days: int) -> None:

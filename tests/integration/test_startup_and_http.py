@@ -19,6 +19,7 @@ import pytest
 
 from rtc_server.asr.model import BASE_MODEL_SIZE, assemble_base_model
 from tests.support.client import Peer, silence
+from tests.support.postgres import PostgresServer
 from tests.support.servers import ROOT, BackendProcess, free_port, start_backend
 
 
@@ -131,6 +132,12 @@ def test_unusable_data_dir_is_reported_by_health(tmp_path: Path) -> None:
     body = health_until_error("--data-dir", str(tmp_path / "taken" / "data"))
     assert "cannot open the transcript store" in str(body["error"])
     assert str(tmp_path / "taken") in str(body["error"])
+
+
+def test_a_refused_database_login_is_reported_by_health(postgres: PostgresServer) -> None:
+    body = health_until_error("--database-url", postgres.url(password="not-the-password"))
+    assert "cannot open the transcript database" in str(body["error"])
+    assert "password authentication failed" in str(body["error"])
 
 
 def test_health_reports_ready_model_and_sessions(backend: BackendProcess) -> None:

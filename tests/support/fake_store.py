@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from rtc_server.storage.store import StoredCaption
+from rtc_server.storage.store import StoredCaption, StoreHealth
 
 
 class MemoryStore:
     def __init__(self, gated: bool = False) -> None:
         self.gated = gated  # writes finish only when `finish_writes` is called
         self.writes: list[tuple[str, dict[str, Any], asyncio.Future[None]]] = []
+        self.health = StoreHealth()
 
     def _write(self, kind: str, body: dict[str, Any]) -> asyncio.Future[None]:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()

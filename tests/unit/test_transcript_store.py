@@ -1,4 +1,5 @@
-"""The transcript store (reopening, history, retention) and its export formats."""
+"""The transcript store on SQLite and on PostgreSQL alike (reopening, history, retention,
+order, failures), and its export formats."""
 
 from __future__ import annotations
 
@@ -6,16 +7,51 @@ import json
 import re
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from rtc_server.storage.export import FORMATS, cues, file_name, to_json, to_srt, to_txt, to_vtt
+from rtc_server.storage.postgres import PostgresTranscriptStore
 from rtc_server.storage.sqlite import FILE_NAME, SqliteTranscriptStore
 from rtc_server.storage.store import StoredCaption
 
 DAY = 86_400.0
+
+Store = SqliteTranscriptStore | PostgresTranscriptStore
+
+
+@dataclass
+class Database:
+    """Where a test's stores keep their rows: a fresh SQLite folder or PostgreSQL database."""
+
+    open: Callable[[], Awaitable[Store]]
+    connect: Callable[[], Any]  # a connection of another client, to change the schema with
+    refusal: str  # a trigger that refuses every translation
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
+    if request.param == "sqlite":
+        return Database(
+            lambda: SqliteTranscriptStore.open(tmp_path),
+            lambda: sqlite3.connect(tmp_path / FILE_NAME),
+            "CREATE TRIGGER refuse BEFORE INSERT ON translations"
+            " BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+    url = request.getfixturevalue("postgres").create_database()
+    return Database(
+        lambda: PostgresTranscriptStore.open(url),
+        lambda: psycopg.connect(url, autocommit=True),
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;"
+        " CREATE TRIGGER refuse BEFORE INSERT ON translations"
+        " FOR EACH ROW EXECUTE FUNCTION refuse()",
+    )
 
 
 def caption(
@@ -37,8 +73,8 @@ def translation(caption_id: str, language: str, text: str) -> dict[str, Any]:
     return {"caption_id": caption_id, "language": language, "text": text, "final": True}
 
 
-async def test_transcripts_survive_reopening_in_order_with_translations(tmp_path: Path) -> None:
-    store = await SqliteTranscriptStore.open(tmp_path)
+async def test_transcripts_survive_reopening_in_order_with_translations(database: Database) -> None:
+    store = await database.open()
     store.add_caption("r", caption("p-1:1", "Hello.", 1000, 0.0, 1.0))
     await store.add_caption("r", caption("p-1:2", "Bye.", 1000, 2.0, 3.0))  # done: committed
     assert [c.body["text"] for c in await store.recent("r", 5)] == ["Hello.", "Bye."]
@@ -46,13 +82,15 @@ async def test_transcripts_survive_reopening_in_order_with_translations(tmp_path
     store.add_translation("r", translation("p-1:1", "de", "Hallo."))
     await store.close()  # every queued write is finished first
 
-    reopened = await SqliteTranscriptStore.open(tmp_path)
+    reopened = await database.open()
     try:
         captions = await reopened.transcript("r")
         assert [(c.body["text"], c.translations) for c in captions] == [
             ("Hello.", {"de": translation("p-1:1", "de", "Hallo.")}),
             ("Bye.", {}),
         ]
+        assert captions[0].body == caption("p-1:1", "Hello.", 1000, 0.0, 1.0)
+        assert list(captions[0].body) == list(caption("p-1:1", "", 0, 0, 0))  # keys as sent
         assert captions[0].recorded_at <= captions[1].recorded_at <= time.time()
         recent = await reopened.recent("r", 1)
         assert [c.body["text"] for c in recent] == ["Bye."]
@@ -61,8 +99,28 @@ async def test_transcripts_survive_reopening_in_order_with_translations(tmp_path
         await reopened.close()
 
 
-async def test_retention_purges_old_captions_and_their_translations(tmp_path: Path) -> None:
-    store = await SqliteTranscriptStore.open(tmp_path)
+async def test_writes_are_kept_and_done_in_the_order_they_were_issued(database: Database) -> None:
+    store = await database.open()
+    done: list[int] = []
+    try:
+        at = time.time()  # one instant: only the order of the writes tells them apart
+        for index in range(50):
+            write = store.add_caption("r", caption(f"p-1:{index}", str(index), 0, 0, 1), at)
+            write.add_done_callback(lambda _, index=index: done.append(index))
+            store.add_translation("r", translation("p-1:0", "de", f"version {index}"))
+        store.add_caption("r", caption("p-1:7", "seven again", 0, 0, 1), at)
+        kept = await store.transcript("r")  # sees every write issued before it
+        assert done == list(range(50))
+        expected = [str(index) for index in range(50) if index != 7] + ["seven again"]
+        assert [c.body["text"] for c in kept] == expected
+        assert kept[0].translations["de"]["text"] == "version 49"
+        assert [c.body["text"] for c in await store.recent("r", 2)] == ["49", "seven again"]
+    finally:
+        await store.close()
+
+
+async def test_retention_purges_old_captions_and_their_translations(database: Database) -> None:
+    store = await database.open()
     now = time.time()
     for index, age_days in enumerate((40, 31, 29, 1)):
         caption_id = f"p-1:{index}"
@@ -85,20 +143,39 @@ async def test_retention_purges_old_captions_and_their_translations(tmp_path: Pa
         await store.close()
 
 
-async def test_a_failed_write_is_logged_and_the_store_goes_on(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+async def test_a_refused_write_is_logged_and_the_store_goes_on(
+    database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = await SqliteTranscriptStore.open(tmp_path)
+    store = await database.open()
+    changes: list[bool] = []
+    store.health.on_change(changes.append)
     try:
-        with sqlite3.connect(tmp_path / FILE_NAME) as other:
-            other.execute(
-                "CREATE TRIGGER refuse BEFORE INSERT ON translations"
-                " BEGIN SELECT RAISE(ABORT, 'refused'); END"
-            )
+        with database.connect() as other:
+            other.execute(database.refusal)
         await store.add_translation("r", translation("p-1:1", "de", "Hallo."))  # no exception
         assert "could not keep a caption" in caplog.text
         await store.add_caption("r", caption("p-1:1", "Hello.", 0, 0, 1))
-        assert [c.body["text"] for c in await store.recent("r", 5)] == ["Hello."]
+        (kept,) = await store.recent("r", 5)
+        assert (kept.body["text"], kept.translations) == ("Hello.", {})
+        assert changes == []  # one row refused: the store itself is fine
+    finally:
+        await store.close()
+
+
+async def test_a_sqlite_store_that_cannot_write_says_so_until_it_can(tmp_path: Path) -> None:
+    store = await SqliteTranscriptStore.open(tmp_path)
+    changes: list[bool] = []
+    stop_listening = store.health.on_change(changes.append)
+    try:
+        with sqlite3.connect(tmp_path / FILE_NAME) as other:
+            other.execute("ALTER TABLE translations RENAME TO gone")
+        await store.add_translation("r", translation("p-1:1", "de", "Hallo."))
+        assert changes == [False] and not store.health.healthy  # told before the write is done
+        await store.add_caption("r", caption("p-1:1", "Hello.", 0, 0, 1))
+        assert changes == [False, True]
+        stop_listening()
+        await store.add_translation("r", translation("p-1:1", "de", "Hallo."))
+        assert changes == [False, True] and not store.health.healthy
     finally:
         await store.close()
 
