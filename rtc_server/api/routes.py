@@ -40,6 +40,10 @@ async def health(request: web.Request) -> web.Response:
     }
     if state.load_error:
         body["error"] = state.load_error
+    if state.runtime is not None:
+        # Reported, never a 503: finals wait for the database, and a restart would not help.
+        healthy = state.runtime.rooms.transcripts.health.healthy
+        body["transcript_store"] = "ok" if healthy else "unavailable"
     return web.json_response(body, status=200 if ready else 503)
 
 

@@ -17,6 +17,10 @@ EVENT_LOOP_LAG = Histogram(
 )
 ROOMS = Gauge("rtc_rooms", "Rooms with at least one participant")
 SPEAKERS = Gauge("rtc_speakers", "Sessions whose microphone is being transcribed")
+TRANSCRIPT_STORE_HEALTHY = Gauge(
+    "rtc_transcript_store_healthy",
+    "1 while the transcript store writes; 0 while it cannot and finals wait (captions_paused)",
+)
 DELAY_NOTICES = Counter(
     "rtc_captions_delayed_total", "Times a speaker was told recognition is running late"
 )

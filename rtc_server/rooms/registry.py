@@ -11,13 +11,25 @@ from rtc_server.rooms.bus import CaptionBus, LocalCaptionBus
 from rtc_server.rooms.errors import NotAccepting, NothingToResume, RoomFull
 from rtc_server.rooms.membership import Room
 from rtc_server.rooms.participant import AWAY, Connection, Participant
-from rtc_server.signaling.server_messages import LeaveReason
+from rtc_server.signaling.server_messages import LeaveReason, Notice
 from rtc_server.storage.store import TranscriptStore
 from rtc_server.tasks import start_task
 from rtc_server.translation.service import TranslationService
 from rtc_server.webrtc.relay import RoomAudio
 
 log = logging.getLogger(__name__)
+
+CAPTIONS_PAUSED = Notice(
+    code="captions_paused",
+    message="Captions are paused: the transcript database is unavailable. Nothing said is "
+    "lost; the captions resume by themselves when it is back.",
+    language=None,
+)
+CAPTIONS_RESUMED = Notice(
+    code="captions_resumed",
+    message="The transcript database is back: captions resume, with what was said meanwhile.",
+    language=None,
+)
 
 
 class RoomRegistry:
@@ -42,6 +54,9 @@ class RoomRegistry:
         self._history_size = history_size
         self._audio_slots = audio_slots
         self._held: dict[str, asyncio.TimerHandle] = {}  # participant id → its departure
+        # Finals wait for their write, so a store that cannot write pauses every room.
+        self._unwatch_store = transcripts.health.on_change(self._store_health_changed)
+        metrics.TRANSCRIPT_STORE_HEALTHY.set(transcripts.health.healthy)
 
     async def join(self, room_id: str, participant: Participant) -> Room:
         self._check_accepting()
@@ -82,6 +97,16 @@ class RoomRegistry:
             self._history_size,
             history,
         )
+
+    def _store_health_changed(self, healthy: bool) -> None:
+        metrics.TRANSCRIPT_STORE_HEALTHY.set(healthy)
+        for room in self._rooms.values():
+            room.broadcast(CAPTIONS_RESUMED if healthy else CAPTIONS_PAUSED)
+
+    def check_captions_paused(self, participant: Participant) -> None:
+        """Tell someone (re)joining during an outage of the store why no caption comes."""
+        if not self.transcripts.health.healthy:
+            participant.send_signal(CAPTIONS_PAUSED)
 
     def get(self, room_id: str) -> Room | None:
         return self._rooms.get(room_id)
@@ -137,6 +162,7 @@ class RoomRegistry:
         return list(self._rooms.values())
 
     async def close(self) -> None:
+        self._unwatch_store()
         for departure in self._held.values():
             departure.cancel()
         self._held.clear()

@@ -161,6 +161,7 @@ class Session:
                 audio_slots=settings.forward_speakers if settings.audio_relay else 0,
             )
         )
+        runtime.rooms.check_captions_paused(participant)
         room.check_translation(participant)
 
     def _turn_user(self, room: Room) -> str:

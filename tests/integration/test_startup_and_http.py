@@ -143,7 +143,13 @@ def test_a_refused_database_login_is_reported_by_health(postgres: PostgresServer
 def test_health_reports_ready_model_and_sessions(backend: BackendProcess) -> None:
     status, body = get(f"{backend.base_url}/health")
     assert status == 200
-    assert body == {"status": "ok", "ready": True, "model": "base", "sessions": body["sessions"]}  # type: ignore[index]
+    assert body == {
+        "status": "ok",
+        "ready": True,
+        "model": "base",
+        "sessions": body["sessions"],  # type: ignore[index]
+        "transcript_store": "ok",
+    }
 
 
 def test_config_lists_languages_and_translation(backend: BackendProcess) -> None:

@@ -1,5 +1,6 @@
 """The session state machine with fakes around it: joining, leaving, being held and resumed,
-one offer and one answer (never renegotiated), and what teardown releases."""
+one offer and one answer (never renegotiated), what teardown releases, and being told when the
+transcript store cannot write."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import AudioStreamTrack
+from prometheus_client import REGISTRY
 
 from rtc_server.asr.stream import StreamOptions
 from rtc_server.rooms.errors import NothingToResume
@@ -114,6 +116,30 @@ async def test_resuming_a_connection_that_still_looks_open_ends_the_old_one(
     room = runtime.rooms.get("standup")
     assert room is not None
     assert room.participants[joined["participant_id"]].connection is second.session
+
+
+async def test_every_room_is_told_while_the_transcript_store_cannot_write(
+    runtime: Runtime,
+) -> None:
+    ada, bob, cleo, dan = (Client(runtime) for _ in range(4))
+    await ada.session.handle(join("Ada"))
+    await bob.session.handle(message(type="join", room="retro", name="Bob"))
+    health = runtime.rooms.transcripts.health
+    gauge = lambda: REGISTRY.get_sample_value("rtc_transcript_store_healthy")  # noqa: E731
+
+    health.set(False)
+    assert gauge() == 0
+    await cleo.session.handle(join("Cleo"))
+    assert cleo.types() == ["joined", "notice"]  # told at once, not at the next change
+    health.set(True)
+    assert gauge() == 1
+    await dan.session.handle(join("Dan"))
+
+    for client in (ada, bob, cleo):
+        paused, resumed = (m for m in client.sent if m["type"] == "notice")
+        assert (paused["code"], resumed["code"]) == ("captions_paused", "captions_resumed")
+        assert paused["language"] is None and "nothing said is lost" in paused["message"].lower()
+    assert dan.types() == ["joined"]
 
 
 async def browser_like_offer(receive_slots: int) -> tuple[RTCPeerConnection, str]:

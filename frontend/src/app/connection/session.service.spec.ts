@@ -168,6 +168,23 @@ describe('SessionService', () => {
     expect(text).not.toContain('Reconnect in a moment');
   });
 
+  it('says in its own words that captions pause while transcripts cannot be kept', () => {
+    const notifications = TestBed.inject(NotificationService);
+    session.join(SETTINGS);
+    FakeWebSocket.latest.accept();
+    FakeWebSocket.latest.receive(joined());
+    for (const code of ['captions_paused', 'captions_resumed']) {
+      FakeWebSocket.latest.receive({ type: 'notice', code, message: 'server', language: null });
+    }
+    expect(notifications.toasts().map((t) => [t.kind, t.text])).toEqual([
+      [
+        'warning',
+        'Captions are paused: the transcript database is unavailable. Nothing said is lost; captions resume by themselves.',
+      ],
+      ['success', 'Captions have resumed; what was said meanwhile follows.'],
+    ]);
+  });
+
   it('explains a closed signaling connection without a close code', async () => {
     spyOn(Math, 'random').and.returnValue(0);
     session.join(SETTINGS);

@@ -59,7 +59,12 @@ const ICE_FAILURES: Record<IceFailureCause, MessageKey> = {
   no_candidates: 'lost.noCandidates',
 };
 /** Notices that a state is over. */
-const RESOLVED_NOTICES = new Set(['translation_resumed', 'captions_on_time', 'audio_arriving']);
+const RESOLVED_NOTICES = new Set([
+  'translation_resumed',
+  'captions_on_time',
+  'captions_resumed',
+  'audio_arriving',
+]);
 /** Notices that the speaker is not heard or not captioned: a reconnect is offered. */
 const NOT_HEARD_NOTICES = new Set(['audio_not_arriving', 'speech_not_captioned']);
 /** Answers to the offer that would only repeat with the same browser. */
@@ -69,6 +74,8 @@ const NOTICE_TEXT: Record<string, MessageKey> = {
   server_shutdown: 'notice.server_shutdown',
   captions_delayed: 'notice.captions_delayed',
   captions_on_time: 'notice.captions_on_time',
+  captions_paused: 'notice.captions_paused',
+  captions_resumed: 'notice.captions_resumed',
   audio_not_arriving: 'notice.audio_not_arriving',
   audio_arriving: 'notice.audio_arriving',
   speech_not_captioned: 'notice.speech_not_captioned',

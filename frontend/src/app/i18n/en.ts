@@ -144,6 +144,9 @@ export const en = {
     'The server is restarting; what was said so far is kept. The app reconnects by itself in a moment.',
   'notice.captions_delayed': 'The server is busy: your captions are running late.',
   'notice.captions_on_time': 'Your captions are on time again.',
+  'notice.captions_paused':
+    'Captions are paused: the transcript database is unavailable. Nothing said is lost; captions resume by themselves.',
+  'notice.captions_resumed': 'Captions have resumed; what was said meanwhile follows.',
   'notice.audio_not_arriving':
     'The server has stopped receiving your microphone: your words are not reaching anyone. Reconnect to try again.',
   'notice.audio_arriving': 'Your microphone is reaching the server again.',

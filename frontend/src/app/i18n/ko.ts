@@ -141,6 +141,9 @@ export const ko: Catalogue = {
     '서버가 다시 시작하는 중입니다. 지금까지의 내용은 유지되며, 잠시 후 자동으로 다시 연결됩니다.',
   'notice.captions_delayed': '서버가 바빠서 자막이 늦어지고 있습니다.',
   'notice.captions_on_time': '자막이 다시 제시간에 나옵니다.',
+  'notice.captions_paused':
+    '자막 기록 데이터베이스를 사용할 수 없어 자막이 일시 중지되었습니다. 말한 내용은 사라지지 않으며, 자막은 자동으로 다시 나옵니다.',
+  'notice.captions_resumed': '자막이 다시 나옵니다. 그동안 말한 내용도 이어서 표시됩니다.',
   'notice.audio_not_arriving':
     '서버가 마이크 소리를 받지 못하고 있어 내 말이 아무에게도 전달되지 않습니다. 다시 연결해 보세요.',
   'notice.audio_arriving': '마이크 소리가 다시 서버에 전달됩니다.',
