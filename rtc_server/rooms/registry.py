@@ -100,12 +100,15 @@ class RoomRegistry:
 
     def _store_health_changed(self, healthy: bool) -> None:
         metrics.TRANSCRIPT_STORE_HEALTHY.set(healthy)
+        if not self.transcripts.health.holds_writes:
+            return  # captions go on (unsaved, logged): "paused" would not be true
         for room in self._rooms.values():
             room.broadcast(CAPTIONS_RESUMED if healthy else CAPTIONS_PAUSED)
 
     def check_captions_paused(self, participant: Participant) -> None:
         """Tell someone (re)joining during an outage of the store why no caption comes."""
-        if not self.transcripts.health.healthy:
+        health = self.transcripts.health
+        if health.holds_writes and not health.healthy:
             participant.send_signal(CAPTIONS_PAUSED)
 
     def get(self, room_id: str) -> Room | None:

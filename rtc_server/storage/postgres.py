@@ -60,7 +60,7 @@ class _Write:
 class PostgresTranscriptStore:
     def __init__(self, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]]) -> None:
         self._pool = pool
-        self.health = StoreHealth()
+        self.health = StoreHealth(holds_writes=True)
         self._queue: asyncio.Queue[_Write] = asyncio.Queue()
         self._last: asyncio.Future[None] | None = None  # the latest write issued
         self._waiting: set[asyncio.Future[None]] = set()  # writes issued, not yet done

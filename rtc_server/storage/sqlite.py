@@ -48,7 +48,7 @@ class SqliteTranscriptStore:
         self._db = db
         self._executor = executor
         self._loop = asyncio.get_running_loop()
-        self.health = StoreHealth()
+        self.health = StoreHealth(holds_writes=False)
         self._failing = False  # the writer thread's view of `health`
 
     @classmethod

@@ -22,10 +22,13 @@ class StoredCaption:
 
 
 class StoreHealth:
-    """Whether the store is keeping captions now: false while its writes fail (the PostgreSQL
-    store holds them and retries), so that rooms can tell people their captions are paused."""
+    """Whether the store is keeping captions now: false while its writes fail. A store that
+    `holds_writes` finishes a write only once it is committed (PostgreSQL retries until then),
+    so the rooms' finals wait meanwhile and people can be told their captions are paused; one
+    that does not (SQLite logs a failed write) lets the captions go on, unsaved."""
 
-    def __init__(self) -> None:
+    def __init__(self, holds_writes: bool) -> None:
+        self.holds_writes = holds_writes
         self.healthy = True
         self._listeners: list[Callable[[bool], None]] = []
 

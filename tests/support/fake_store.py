@@ -12,7 +12,7 @@ class MemoryStore:
     def __init__(self, gated: bool = False) -> None:
         self.gated = gated  # writes finish only when `finish_writes` is called
         self.writes: list[tuple[str, dict[str, Any], asyncio.Future[None]]] = []
-        self.health = StoreHealth()
+        self.health = StoreHealth(holds_writes=True)
 
     def _write(self, kind: str, body: dict[str, Any]) -> asyncio.Future[None]:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()

@@ -224,3 +224,17 @@ async def test_a_second_microphone_offer_section_is_refused_before_anything_star
         assert client.session not in runtime.speakers
     finally:
         await pc.close()
+
+
+async def test_a_store_that_does_not_hold_captions_never_says_they_are_paused(
+    runtime: Runtime,
+) -> None:
+    """SQLite logs a write that fails and the captions go on: nobody is told they wait."""
+    health = runtime.rooms.transcripts.health
+    health.holds_writes = False
+    ada, bob = Client(runtime), Client(runtime)
+    await ada.session.handle(join("Ada"))
+    health.set(False)
+    await bob.session.handle(join("Bob"))
+    health.set(True)
+    assert "notice" not in ada.types() + bob.types()
