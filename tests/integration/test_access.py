@@ -14,20 +14,15 @@ import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from unittest import mock
 from urllib.parse import urlsplit
 
 import aiohttp
 import jwt
 import pytest
-from aiohttp.test_utils import make_mocked_request
 from aioice import stun
 from aioice.turn import TurnClientUdpProtocol
 from jwt.utils import base64url_encode
 
-from rtc_server.access.limits import TokenBucket
-from rtc_server.access.origins import origin_allowed
-from rtc_server.access.proxy_headers import client_address, parse_networks
 from rtc_server.access.tokens import signing_key
 from rtc_server.app import create_app
 from rtc_server.settings import Settings
@@ -444,52 +439,6 @@ def test_only_a_loopback_server_is_open_by_default() -> None:
         settings = Settings(host=host, admin_secret=ADMIN_SECRET)  # type: ignore[arg-type]
         assert settings.auth_mode == "token", host
     assert Settings(auth="token", admin_secret=ADMIN_SECRET).auth_mode == "token"  # type: ignore[arg-type]
-
-
-def test_origin_rules() -> None:
-    assert origin_allowed(None, "captions.example", [], open_mode=False)  # not a browser
-    assert origin_allowed("https://captions.example", "captions.example", [], False)
-    assert origin_allowed("http://captions.example:4200", "captions.example:4200", [], False)
-    assert not origin_allowed("http://captions.example:4200", "captions.example", [], False)
-    assert not origin_allowed("https://evil.example", "captions.example", [], False)
-    assert not origin_allowed("http://localhost:4200", "captions.example", [], False)
-    assert origin_allowed("http://localhost:4200", "captions.example", [], True)
-    allowed = ["https://app.example", "http://localhost:4200"]
-    assert origin_allowed("https://APP.example:443", "backend:5000", allowed, False)
-    assert not origin_allowed("https://captions.example", "captions.example", allowed, False)
-    assert origin_allowed("https://anything.example", "x", ["*"], False)
-    assert not origin_allowed("null", "captions.example", [], True)
-
-
-def test_client_address_believes_forwarding_headers_only_from_trusted_proxies() -> None:
-    def request(peer: str, headers: dict[str, str]) -> Any:
-        transport = mock.Mock()
-        transport.get_extra_info.side_effect = lambda name, default=None: (
-            (peer, 40000) if name == "peername" else default
-        )
-        return make_mocked_request("GET", "/ws", headers=headers, transport=transport)
-
-    proxies = parse_networks(["172.16.0.0/12"])
-    forged = {"X-Forwarded-For": "6.6.6.6, 203.0.113.9", "X-Real-IP": "6.6.6.6"}
-    assert client_address(request("198.51.100.1", forged), proxies) == "198.51.100.1"
-    assert client_address(request("172.18.0.3", forged), proxies) == "203.0.113.9"
-    chained = {"X-Forwarded-For": "203.0.113.9, 172.18.0.7"}
-    assert client_address(request("172.18.0.3", chained), proxies) == "203.0.113.9"
-    assert (
-        client_address(request("172.18.0.3", {"X-Real-IP": "203.0.113.5"}), proxies)
-        == "203.0.113.5"
-    )
-    assert client_address(request("172.18.0.3", forged), []) == "172.18.0.3"
-
-
-def test_token_bucket_allows_a_burst_then_the_rate() -> None:
-    now = [0.0]
-    bucket = TokenBucket(rate=2.0, burst=3, clock=lambda: now[0])
-    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
-    now[0] += 0.5  # one message's worth
-    assert [bucket.take() for _ in range(2)] == [True, False]
-    now[0] += 100  # refills to the burst, not beyond
-    assert sum(bucket.take() for _ in range(10)) == 3
 
 
 # Last: everything above ran against this server's log.

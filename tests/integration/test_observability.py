@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sys
 import time
 import urllib.request
 import uuid
@@ -16,11 +15,8 @@ import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from rtc_server.observability.logs import JsonFormatter
 from rtc_server.observability.loop_lag import watch_event_loop
-from rtc_server.webrtc.caption_channel import CaptionChannel
 from tests.support.client import Peer, load_audio, silence
-from tests.support.data_channel import caption
 from tests.support.servers import (
     TESTDATA,
     BackendProcess,
@@ -162,46 +158,6 @@ async def test_metrics_and_logs_follow_a_speaker_session(
     ]
     assert started_by_speaker and all(line["room"] == room for line in started_by_speaker)
     assert not [line for line in lines if line["level"] in ("ERROR", "CRITICAL")]
-
-
-def test_json_log_lines_carry_the_exception() -> None:
-    try:
-        raise ValueError("bad things")
-    except ValueError:
-        record = logging.LogRecord(
-            "rtc.test", logging.ERROR, __file__, 1, "failed %s", ("x",), sys.exc_info()
-        )
-    line = json.loads(JsonFormatter().format(record))
-    assert (
-        line["message"] == "failed x" and line["level"] == "ERROR" and line["logger"] == "rtc.test"
-    )
-    assert "ValueError: bad things" in line["exception"]
-    assert "session" not in line  # outside any session
-
-
-class ClosingChannel:
-    """Open when asked, gone when written to: the race a closing data channel can lose."""
-
-    readyState = "open"
-    bufferedAmount = 0
-
-    def send(self, data: str) -> None:
-        raise ConnectionError("the channel closed")
-
-
-def dropped(reason: str) -> float:
-    value = REGISTRY.get_sample_value("rtc_caption_messages_dropped_total", {"reason": reason})
-    return value or 0.0
-
-
-def test_caption_messages_not_sent_are_counted_by_reason() -> None:
-    before = {reason: dropped(reason) for reason in ("channel_closed", "send_failed")}
-    captions = CaptionChannel()
-    assert captions.send(caption("not open yet")) is False
-    captions.attach(ClosingChannel())
-    assert captions.send(caption("lost in a closing channel")) is False
-    assert dropped("channel_closed") == before["channel_closed"] + 1
-    assert dropped("send_failed") == before["send_failed"] + 1
 
 
 async def test_a_blocked_event_loop_is_measured_and_logged(

@@ -13,9 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rtc_server.webrtc.caption_channel import CaptionChannel
 from tests.support.client import Peer, load_audio, silence, wait_until_spoken
-from tests.support.data_channel import FakeChannel, caption
 from tests.support.servers import TESTDATA, BackendProcess, start_backend
 from tests.support.transcripts import JFK, normalized_wer
 
@@ -28,29 +26,6 @@ def resuming_backend() -> Iterator[BackendProcess]:
     env = {"RTC_RESUME_WINDOW_S": str(RESUME_WINDOW_S), "RTC_TRANSLATOR": "none"}
     with start_backend(env) as process:
         yield process
-
-
-def test_a_resumed_channel_gets_exactly_what_it_missed() -> None:
-    captions = CaptionChannel()
-    old, new = FakeChannel(), FakeChannel()
-    captions.attach(old)
-    captions.send(caption("one"))
-    captions.send(caption("tw", final=False), provisional=True)
-    captions.send(caption("two"))  # in flight when the line dropped
-    received = old.sent[:2]
-    captions.hold()
-    captions.send(caption("thr", final=False), provisional=True)  # nobody to see
-    captions.send(caption("three"))
-    new.readyState = "connecting"
-    captions.attach(new)
-    captions.send(caption("four"))
-    assert new.sent == []
-    new.readyState = "open"
-    captions.resume(last_seq=received[-1]["seq"])  # type: ignore[arg-type]
-    captions.send(caption("five"))
-    everything = received + new.sent
-    assert [m["text"] for m in everything] == ["one", "tw", "two", "three", "four", "five"]
-    assert [m["seq"] for m in everything] == [1, 2, 3, 4, 5, 6]
 
 
 def room() -> str:

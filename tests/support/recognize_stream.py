@@ -1,4 +1,5 @@
-"""Recorded audio pushed through a RecognizeStream as a microphone would push it."""
+"""Recorded audio pushed through a RecognizeStream as a microphone would push it, and a scripted
+recognizer to stand in for the model."""
 
 from __future__ import annotations
 
@@ -7,12 +8,35 @@ import time
 
 import numpy as np
 
-from rtc_server.asr.recognizer import SAMPLE_RATE
+from rtc_server.asr.recognizer import SAMPLE_RATE, DecodeRequest, Hypothesis, Priority
 from rtc_server.asr.stream import RecognizeStream, SpeechEvent, SpeechEventType
 from tests.support.client import load_audio
 from tests.support.servers import TESTDATA
 
 CHUNK = 320  # 20 ms, as WebRTC delivers it
+
+
+class ScriptedRecognizer:
+    """Answers instantly or after `delay`, counting requests by priority."""
+
+    def __init__(self, text: str = "hello there", delay: float = 0.0) -> None:
+        self.text = text
+        self.delay = delay
+        self.calls: list[Priority] = []
+        self.running = 0
+        self.most_running = 0
+
+    async def recognize(
+        self, request: DecodeRequest, priority: Priority, key: object | None = None
+    ) -> Hypothesis | None:
+        self.calls.append(priority)
+        self.running += 1
+        self.most_running = max(self.most_running, self.running)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.running -= 1
+        return Hypothesis(self.text, "en")
 
 
 def recording(name: str, channel: int | None = None) -> np.ndarray:

@@ -12,7 +12,9 @@ import aiortc.rtcrtpreceiver
 import av
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RtpPacket
 
 from rtc_server.webrtc.aiortc_patches.inbound_activity import InboundActivity
 from rtc_server.webrtc.aiortc_patches.jitter import AudioJitterBuffer
@@ -88,3 +90,34 @@ async def test_the_tap_sees_each_opus_frame_once_in_order_and_decoding_goes_on()
     steps = {later - earlier for (_, earlier), (_, later) in itertools.pairwise(tapped)}
     assert steps == {960}  # 20 ms frames, in order, none twice
     assert all(frame.sample_rate == 48_000 for frame in decoded)
+
+
+def released(buffer: JitterBuffer, arrivals: list[int]) -> list[int]:
+    """Feed RTP packets (by sequence number, in arrival order); the frames that come out."""
+    out = []
+    for number in arrivals:
+        packet = RtpPacket(payload_type=111, sequence_number=number, timestamp=number * 960)
+        packet._data = b"opus"  # type: ignore[attr-defined]  # what the receiver depayloads
+        _, frame = buffer.add(packet)
+        if frame is not None:
+            out.append(frame.timestamp // 960)
+    return out
+
+
+@pytest.mark.parametrize("make", [AudioJitterBuffer, JitterBuffer], ids=["ours", "aiortc"])
+def test_a_lost_packet_costs_only_its_own_frame(make: type[JitterBuffer]) -> None:
+    lost = {10, 11, 30, 50, 51, 52, 70}
+    late = {20: 22, 40: 43}  # 20 arrives after 22; 40 after 43
+    order: list[int] = []
+    for number in range(100):
+        if number in lost or number in late:
+            continue
+        order.append(number)
+        order += [early for early, after in late.items() if after == number]
+    out = released(make(capacity=16, prefetch=4), order)
+    assert out == sorted(out)
+    expected = [n for n in range(100) if n not in lost]
+    if make is AudioJitterBuffer:
+        assert out == expected[: len(out)] and len(out) >= len(expected) - 5
+    else:  # aiortc's own buffer loses received audio too: why ours replaces it
+        assert len(out) < len(expected) - 5
