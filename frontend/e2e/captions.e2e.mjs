@@ -1,11 +1,12 @@
 // End-to-end check in two real Chromium processes against a running server.
 //
 // Browser A joins as a speaker whose fake microphone plays FAKE_MIC_WAV once; browser B joins
-// the same room listen-only with captions in LISTENER_CAPTION_LANGUAGE. Succeeds when A shows
-// final captions and B shows them with their translations; prints one JSON line on stdout.
+// the same room listen-only (or captions only, LISTENER_MODE=captions-only) with captions in
+// LISTENER_CAPTION_LANGUAGE. Succeeds when A shows final captions and B shows them with their
+// translations; prints one JSON line on stdout.
 //
 // Environment: BASE_URL, FAKE_MIC_WAV, OUT_DIR (required); ROOM, LISTENER_CAPTION_LANGUAGE,
-// SPEAKER_LANGUAGE, E2E_TIMEOUT_S, CHROMIUM (optional).
+// LISTENER_MODE, SPEAKER_LANGUAGE, E2E_TIMEOUT_S, CHROMIUM (optional).
 
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,7 @@ const FAKE_MIC_WAV = path.resolve(required('FAKE_MIC_WAV'));
 const OUT_DIR = path.resolve(required('OUT_DIR'));
 const ROOM = process.env.ROOM || `e2e-${Date.now()}`;
 const LISTENER_CAPTION_LANGUAGE = process.env.LISTENER_CAPTION_LANGUAGE || 'de';
+const LISTENER_MODE = process.env.LISTENER_MODE || 'listen-only';
 const SPEAKER_LANGUAGE = process.env.SPEAKER_LANGUAGE || 'en';
 const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_S || 60) * 1000;
 
@@ -56,10 +58,21 @@ function wavSeconds(file) {
 
 async function openPage(browser, role, consoleErrors) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // Counts the page's peer connections: a captions-only listener must open none.
+  await context.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    window.peerConnections = 0;
+    window.RTCPeerConnection = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.peerConnections++;
+      }
+    };
+  });
   return openApp(context, `${BASE_URL}/?room=${encodeURIComponent(ROOM)}`, role, consoleErrors);
 }
 
-async function join(page, { name, language, captionLanguage, listenOnly }) {
+async function join(page, { name, language, captionLanguage, mode }) {
   await page.getByTestId('join-name').fill(name);
   // Languages come from /api/config; wait until the options are there.
   await page
@@ -67,7 +80,7 @@ async function join(page, { name, language, captionLanguage, listenOnly }) {
     .waitFor({ state: 'attached' });
   await page.getByTestId('join-language').selectOption(language);
   await page.getByTestId('join-caption-language').selectOption(captionLanguage);
-  await page.getByTestId(listenOnly ? 'join-listen-only' : 'join-speak').click();
+  await page.getByTestId(`join-${mode}`).click();
   await page.getByTestId('join-submit').click();
   await page
     .locator('[data-testid="connection-state"][data-state="connected"]')
@@ -124,7 +137,7 @@ try {
     name: 'Listener',
     language: 'auto',
     captionLanguage: LISTENER_CAPTION_LANGUAGE,
-    listenOnly: true,
+    mode: LISTENER_MODE,
   });
   log(`speaker joins; the microphone plays ${audioSeconds.toFixed(1)} s of audio`);
   const speakerJoinedAt = Date.now();
@@ -132,7 +145,7 @@ try {
     name: 'Speaker',
     language: SPEAKER_LANGUAGE,
     captionLanguage: SPEAKER_LANGUAGE,
-    listenOnly: false,
+    mode: 'speak',
   });
 
   const deadline = speakerJoinedAt + TIMEOUT_MS;
@@ -185,6 +198,7 @@ try {
     speaker_captions: views.speaker.finals.join(' '),
     listener_captions: views.listener.finals.join(' '),
     listener_translations: views.listener.translations.join(' '),
+    listener_peer_connections: await listener.evaluate(() => window.peerConnections),
     console_errors: consoleErrors,
     screenshots,
   };

@@ -50,6 +50,8 @@ class Join(_Message):
     caption_language: LanguageCode | None = None
     token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
     resume: Resume | None = None
+    # Captions and translations on this WebSocket: no offer, no peer connection, no audio.
+    captions_only: bool = False
 
 
 class Offer(_Message):

@@ -28,7 +28,7 @@ _UNIONS: dict[str, tuple[JsonSchemaMode, Any, str]] = {
     "CaptionChannelMessage": (
         "serialization",
         CaptionChannelMessage,
-        "Server → client, on the `captions` data channel.",
+        "Server → client, on the `captions` data channel (on the WebSocket when captions only).",
     ),
 }
 

@@ -63,6 +63,24 @@ log = logging.getLogger(__name__)
 LAST_FINAL_TIMEOUT_S = 15.0  # how long a leaving speaker's last words may take to decode
 
 
+class WebSocketCaptions:
+    """A captions-only participant's caption channel: its session's WebSocket."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @property
+    def readyState(self) -> str:
+        return "closed" if self._session.closed else "open"
+
+    @property
+    def bufferedAmount(self) -> int:
+        return 0  # unknown here; the endpoint closes a WebSocket whose client stops reading
+
+    def send(self, data: str) -> None:
+        self._session.send(data)
+
+
 class Session:
     def __init__(
         self,
@@ -82,6 +100,7 @@ class Session:
         self._stream_number = 0  # which of its participant's speech streams this one is
         self._closing: asyncio.Task[None] | None = None
         self._resumed_after: int | None = None  # the client's last caption seq, if resumed
+        self._captions_only = False
 
     @property
     def closed(self) -> bool:
@@ -158,9 +177,15 @@ class Session:
                 participants=room.participant_list(),
                 resume_token=participant.resume_token,
                 resumed=message.resume is not None,
-                audio_slots=settings.forward_speakers if settings.audio_relay else 0,
+                audio_slots=settings.forward_speakers
+                if settings.audio_relay and not message.captions_only
+                else 0,
             )
         )
+        if message.captions_only:
+            self._captions_only = True
+            participant.captions.attach(WebSocketCaptions(self))
+            self._catch_up()
         runtime.rooms.check_captions_paused(participant)
         room.check_translation(participant)
 
@@ -178,6 +203,10 @@ class Session:
     async def _offer(self, sdp: str) -> None:
         room, _ = self._membership()
         assert self._rt is not None
+        if self._captions_only:
+            raise ProtocolError(
+                "captions_only", "this participant joined for captions only; it sends no offer"
+            )
         if self._link is not None:
             raise ProtocolError("already_offered", "this session already has a connection")
         try:

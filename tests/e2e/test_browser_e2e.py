@@ -1,8 +1,9 @@
 """The web app end to end: two real Chromium browsers, real speech, the real backend.
 
-A speaker's fake microphone plays the JFK recording; a listen-only listener reads German
-captions. The browsers are driven by `frontend/e2e/captions.e2e.mjs` (playwright-core with
-the system Chromium); this test prepares the audio, starts the servers and checks the result.
+A speaker's fake microphone plays the JFK recording; a listen-only (or captions-only)
+listener reads German captions. The browsers are driven by `frontend/e2e/captions.e2e.mjs`
+(playwright-core with the system Chromium); this test prepares the audio, starts the servers
+and checks the result.
 """
 
 from __future__ import annotations
@@ -56,13 +57,26 @@ def servers() -> Iterator[BackendProcess]:
         yield backend
 
 
-def run_browsers(base_url: str, wav: Path, out_dir: Path, room: str) -> dict[str, Any]:
+@pytest.fixture
+def wav(tmp_path: Path) -> Path:
+    """The speaker's fake microphone."""
+    wav = tmp_path / "jfk-48k.wav"
+    write_fake_microphone(JFK, wav)
+    return wav
+
+
+def run_browsers(
+    base_url: str, wav: Path, room: str, listener_mode: str = "listen-only"
+) -> dict[str, Any]:
+    out_dir = OUTPUT / room
+    shutil.rmtree(out_dir, ignore_errors=True)
     env = {
         "BASE_URL": base_url,
         "FAKE_MIC_WAV": str(wav),
         "OUT_DIR": str(out_dir),
         "ROOM": room,
         "LISTENER_CAPTION_LANGUAGE": LISTENER_LANGUAGE,
+        "LISTENER_MODE": listener_mode,
     }
     return run_browser_script("captions.e2e.mjs", env, timeout_s=240)
 
@@ -75,16 +89,23 @@ def entry_url(request: pytest.FixtureRequest, servers: BackendProcess) -> Iterat
 
 
 def test_speaker_and_listener_see_live_captions_in_the_browser(
-    entry_url: str, request: pytest.FixtureRequest, tmp_path: Path
+    entry_url: str, request: pytest.FixtureRequest, wav: Path
 ) -> None:
-    wav = tmp_path / "jfk-48k.wav"
-    write_fake_microphone(JFK, wav)
-    room = f"browser-e2e-{request.node.callspec.id}"
-    out_dir = OUTPUT / room
-    shutil.rmtree(out_dir, ignore_errors=True)
+    result = run_browsers(entry_url, wav, f"browser-e2e-{request.node.callspec.id}")
+    check_captions(result)
+    assert result["listener_peer_connections"] == 1
 
-    result = run_browsers(entry_url, wav, out_dir, room)
 
+def test_a_captions_only_listener_reads_the_captions_without_webrtc(
+    servers: BackendProcess, wav: Path
+) -> None:
+    result = run_browsers(servers.base_url, wav, "browser-e2e-captions-only", "captions-only")
+    check_captions(result)
+    assert result["listener_peer_connections"] == 0
+
+
+def check_captions(result: dict[str, Any]) -> None:
+    """The speaker's captions are right, and the listener sees them and their translations."""
     speaker = result["speaker_captions"]
     assert normalized_wer(REFERENCE, speaker) <= 0.2, f"speaker saw: {speaker!r}"
     assert result["listener_captions"] == speaker

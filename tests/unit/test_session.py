@@ -4,6 +4,7 @@ transcript store cannot write."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import AudioStreamTrack
 from prometheus_client import REGISTRY
 
-from rtc_server.asr.stream import StreamOptions
+from rtc_server.asr.stream import SpeechEvent, SpeechEventType, StreamOptions
 from rtc_server.rooms.errors import NothingToResume
 from rtc_server.rooms.participant import AWAY
 from rtc_server.rooms.registry import RoomRegistry
@@ -238,3 +239,59 @@ async def test_a_store_that_does_not_hold_captions_never_says_they_are_paused(
     await bob.session.handle(join("Bob"))
     health.set(True)
     assert "notice" not in ada.types() + bob.types()
+
+
+async def test_a_captions_only_viewer_reads_history_and_live_captions_on_its_websocket(
+    runtime: Runtime,
+) -> None:
+    speaker, viewer = Client(runtime), Client(runtime)
+    await speaker.session.handle(join("Ada"))
+    room = runtime.rooms.get("standup")
+    assert room is not None
+    ada = room.participants[speaker.session.participant_id]
+
+    async def say(utterance: int, text: str) -> None:
+        room.captions.publish(ada, SpeechEvent(SpeechEventType.FINAL, utterance, text, "en"))
+        await asyncio.sleep(0.1)  # the router delivers from its own task
+
+    await say(0, "Good morning.")
+    await viewer.session.handle(
+        message(type="join", room="standup", name="Lecture hall", captions_only=True)
+    )
+    assert viewer.last("joined")["audio_slots"] == 0
+    assert any(p["name"] == "Lecture hall" for p in speaker.last("participants")["participants"])
+    await say(1, "Let us begin.")
+    captions = [m for m in viewer.sent if m["type"] == "caption"]
+    assert [(c["text"], c.get("history", False), c["seq"]) for c in captions] == [
+        ("Good morning.", True, 1),
+        ("Let us begin.", False, 2),
+    ]
+    assert viewer.types()[:2] == ["joined", "caption"]  # the history right after `joined`
+
+    with pytest.raises(ProtocolError) as refused:
+        await viewer.session.handle(message(type="offer", sdp="v=0"))
+    assert refused.value.code == "captions_only"
+
+
+async def test_a_resumed_captions_only_viewer_gets_what_it_missed(runtime: Runtime) -> None:
+    speaker, viewer = Client(runtime), Client(runtime)
+    await speaker.session.handle(join("Ada"))
+    await viewer.session.handle(
+        message(type="join", room="standup", name="Viewer", captions_only=True)
+    )
+    joined = viewer.last("joined")
+    room = runtime.rooms.get("standup")
+    assert room is not None
+    ada = room.participants[speaker.session.participant_id]
+    await viewer.session.close("disconnected")
+    room.captions.publish(ada, SpeechEvent(SpeechEventType.FINAL, 0, "Missed.", "en"))
+    await asyncio.sleep(0.1)
+
+    back = Client(runtime)
+    resume = {"participant_id": joined["participant_id"], "token": joined["resume_token"]}
+    await back.session.handle(
+        message(type="join", room="standup", name="Viewer", captions_only=True, resume=resume)
+    )
+    assert [(m["type"], m.get("text"), m.get("seq")) for m in back.sent[1:]] == [
+        ("caption", "Missed.", 1)
+    ]

@@ -12,6 +12,7 @@ const SETTINGS: SessionSettings = {
   language: 'en',
   captionLanguage: 'de',
   listenOnly: true,
+  captionsOnly: false,
   forceRelay: false,
   token: null,
 };
@@ -66,6 +67,37 @@ describe('SessionService', () => {
     expect(socket.sent).toEqual([
       { v: 1, type: 'join', room: 'standup', name: 'Ada', language: 'en', caption_language: 'de' },
     ]);
+  });
+
+  it('joins for captions only and shows the captions the WebSocket brings, with no peer', async () => {
+    const captions = TestBed.inject(CaptionStore);
+    session.join({ ...SETTINGS, captionsOnly: true });
+    const socket = FakeWebSocket.latest;
+    socket.accept();
+    await until(() => socket.sent.length > 0);
+    expect(socket.sent[0]).toEqual(jasmine.objectContaining({ type: 'join', captions_only: true }));
+    socket.receive(joined({ audio_slots: 0, resume_token: 'tok-1' }));
+    expect(session.state()).toBe('connected');
+    socket.receive(caption({ seq: 1, final: true, text: 'Ask not.', history: true }));
+    socket.receive(translation({ seq: 2, text: 'Fragt nicht.' }));
+    socket.receive(caption({ id: 'p-ada:2', seq: 3, text: 'What your' }));
+    expect(captions.lines().map((line) => line.text)).toEqual(['Ask not.', 'What your']);
+    expect(captions.lines()[0].translation?.text).toBe('Fragt nicht.');
+    expect(session['peer']).toBeNull();
+    expect(socket.sentOfType('offer')).toEqual([]);
+
+    spyOn(Math, 'random').and.returnValue(0);
+    socket.drop();
+    await until(() => FakeWebSocket.instances.length === 2, 2000);
+    const second = FakeWebSocket.latest;
+    second.accept();
+    await until(() => second.sentOfType('join').length === 1);
+    expect(second.sentOfType('join')[0]).toEqual(
+      jasmine.objectContaining({
+        captions_only: true,
+        resume: { participant_id: ADA.id, token: 'tok-1', last_seq: 3 },
+      }),
+    );
   });
 
   it('offers a recvonly audio m-section and the captions data channel when listening only', async () => {

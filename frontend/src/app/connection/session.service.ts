@@ -4,11 +4,12 @@ import { MessageKey } from '../i18n/en';
 import { I18n, Message } from '../i18n/i18n.service';
 import { MicrophoneService } from '../media/microphone.service';
 import {
+  ChannelMessage,
   IceFailureCause,
   IceServer,
   ResumeRequest,
-  SignalingMessage,
   TranslationCapability,
+  WebSocketMessage,
   candidateMessage,
   joinMessage,
   parseChannelMessage,
@@ -29,6 +30,8 @@ export interface SessionSettings {
   language: string;
   captionLanguage: string | null;
   listenOnly: boolean;
+  /** Captions on the WebSocket alone: no peer connection, no microphone, no audio. */
+  captionsOnly: boolean;
   forceRelay: boolean;
   /** The invite link's join token, sent with every join (reconnections too). */
   token: string | null;
@@ -204,7 +207,7 @@ export class SessionService {
 
   /** Joins again with the other mode; the protocol allows one client offer per session. */
   setListenOnly(listenOnly: boolean): void {
-    this.settings.update((s) => (s ? { ...s, listenOnly } : s));
+    this.settings.update((s) => (s ? { ...s, listenOnly, captionsOnly: false } : s));
     if (listenOnly) this.microphone.stop();
     this.reconnect();
   }
@@ -216,7 +219,7 @@ export class SessionService {
     this.retryAt.set(null);
     const guard = this.guard();
     this.socket = new SignalingSocket(signalingUrl(document.baseURI), {
-      message: guard((message: SignalingMessage) => this.onSignal(message)),
+      message: guard((message: WebSocketMessage) => this.onSignal(message)),
       lost: guard((loss: SignalingLoss) =>
         this.connectionLost(this.t(loss === 'closed' ? 'lost.closed' : 'lost.silent')),
       ),
@@ -244,6 +247,7 @@ export class SessionService {
         caption_language: settings.captionLanguage,
         token: settings.token,
         ...(resume && { resume }),
+        ...(settings.captionsOnly && { captions_only: true }),
       }),
     );
   }
@@ -257,7 +261,7 @@ export class SessionService {
       };
   }
 
-  private onSignal(message: SignalingMessage): void {
+  private onSignal(message: WebSocketMessage): void {
     switch (message.type) {
       case 'joined':
         this.joined = true;
@@ -268,6 +272,10 @@ export class SessionService {
         this.room.selfId.set(message.participant_id);
         this.room.setParticipants(message.participants);
         this.translation.set(message.translation);
+        if (this.settings()!.captionsOnly) {
+          this.channelOpened(); // the history and live captions follow on this WebSocket
+          break;
+        }
         void this.startPeer(message.ice_servers, message.ice_transport_policy, message.audio_slots);
         break;
       case 'answer':
@@ -313,6 +321,12 @@ export class SessionService {
         break;
       case 'error':
         this.onServerError(message.code, message.message);
+        break;
+      case 'caption':
+      case 'translation':
+      case 'caption_withdrawn':
+      case 'speech':
+        this.onCaption(message);
         break;
       case 'left':
       case 'pong':
@@ -459,7 +473,11 @@ export class SessionService {
       console.warn('Ignoring caption message:', parsed.reason);
       return;
     }
-    const message = parsed.message;
+    this.onCaption(parsed.message);
+  }
+
+  /** A caption message, from the data channel or (captions only) the WebSocket. */
+  private onCaption(message: ChannelMessage): void {
     this.lastSeq = Math.max(this.lastSeq, message.seq);
     if (message.type === 'speech') {
       if (this.room.applySpeech(message)) {
@@ -531,6 +549,7 @@ function readMeeting(): Omit<SessionSettings, 'token'> | null {
       typeof s['language'] === 'string' &&
       (s['captionLanguage'] === null || typeof s['captionLanguage'] === 'string') &&
       typeof s['listenOnly'] === 'boolean' &&
+      typeof s['captionsOnly'] === 'boolean' &&
       typeof s['forceRelay'] === 'boolean';
     return ok ? (saved as Omit<SessionSettings, 'token'>) : null;
   } catch {

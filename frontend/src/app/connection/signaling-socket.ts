@@ -1,12 +1,12 @@
 import {
   ClientMessage,
-  SignalingMessage,
+  WebSocketMessage,
   encodeClientMessage,
-  parseSignalingMessage,
+  parseWebSocketMessage,
 } from '../protocol/protocol';
 
 export interface SignalingHandlers {
-  message(message: SignalingMessage): void;
+  message(message: WebSocketMessage): void;
   /** The socket closed or went silent; not called after `close()`. */
   lost(reason: SignalingLoss): void;
   /** Round-trip time of a ping, in milliseconds. */
@@ -82,7 +82,7 @@ export class SignalingSocket {
 
   private receive(event: MessageEvent): void {
     if (typeof event.data !== 'string') return;
-    const parsed = parseSignalingMessage(event.data);
+    const parsed = parseWebSocketMessage(event.data);
     if (!parsed.ok) {
       console.warn('Ignoring signaling message:', parsed.reason);
       return;

@@ -33,6 +33,7 @@ export const en = {
   'join.mode': 'How you take part',
   'join.speakListen': 'Speak & listen',
   'join.listenOnly': 'Listen only',
+  'join.captionsOnly': 'Captions only',
   'join.microphone': 'Microphone',
   'join.level': 'Level',
   'join.saySomething': 'Say something: the bar should move.',

@@ -32,6 +32,7 @@ export const ko: Catalogue = {
   'join.mode': '참여 방식',
   'join.speakListen': '말하고 듣기',
   'join.listenOnly': '듣기만',
+  'join.captionsOnly': '자막만',
   'join.microphone': '마이크',
   'join.level': '음량',
   'join.saySomething': '말해 보세요. 막대가 움직여야 합니다.',

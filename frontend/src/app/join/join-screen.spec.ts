@@ -1,4 +1,5 @@
 import { ComponentFixture, TestBed } from '@angular/core/testing';
+import { MicrophoneService } from '../media/microphone.service';
 import { SessionService } from '../connection/session.service';
 import { ConfigService } from '../shared/config.service';
 import { joinToken } from '../testing/messages';
@@ -213,6 +214,7 @@ describe('JoinScreen', () => {
       language: 'en',
       captionLanguage: 'de',
       listenOnly: true,
+      captionsOnly: false,
       forceRelay: false,
       token: null,
     });
@@ -220,6 +222,23 @@ describe('JoinScreen', () => {
     expect(saved).toEqual(
       jasmine.objectContaining({ room: 'standup', name: 'Ada', captionLanguage: 'de' }),
     );
+  });
+
+  it('joins for captions only without asking for the microphone', async () => {
+    const start = spyOn(TestBed.inject(MicrophoneService), 'start');
+    type('join-room', 'lecture');
+    type('join-name', 'Hall B');
+    byTestId<HTMLButtonElement>('join-captions-only').click();
+    await fixture.whenStable();
+    expect(byTestId('join-captions-only').getAttribute('aria-pressed')).toBe('true');
+    expect(byTestId('join-listen-only').getAttribute('aria-pressed')).toBe('false');
+    byTestId<HTMLButtonElement>('join-submit').click();
+    await fixture.whenStable();
+
+    expect(join).toHaveBeenCalledOnceWith(
+      jasmine.objectContaining({ room: 'lecture', listenOnly: true, captionsOnly: true }),
+    );
+    expect(start).not.toHaveBeenCalled();
   });
 
   describe('with join tokens', () => {

@@ -9,6 +9,7 @@ import {
 } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { SessionService, SessionSettings } from '../connection/session.service';
+import { MessageKey } from '../i18n/en';
 import { I18n } from '../i18n/i18n.service';
 import { LanguageSwitch } from '../i18n/language-switch';
 import { MicrophoneService } from '../media/microphone.service';
@@ -25,9 +26,17 @@ import {
   suggestRoomName,
   tokenFromUrl,
 } from '../shared/room-link';
-import { Icon } from '../ui/icon';
+import { Icon, IconName } from '../ui/icon';
 import { LevelMeterBar } from '../ui/level-meter-bar';
 import { ThemeToggle } from '../ui/theme-toggle';
+
+type JoinMode = 'speak' | 'listen' | 'captions';
+
+const JOIN_MODES: { mode: JoinMode; icon: IconName; label: MessageKey; testId: string }[] = [
+  { mode: 'speak', icon: 'mic', label: 'join.speakListen', testId: 'join-speak' },
+  { mode: 'listen', icon: 'headphones', label: 'join.listenOnly', testId: 'join-listen-only' },
+  { mode: 'captions', icon: 'captions', label: 'join.captionsOnly', testId: 'join-captions-only' },
+];
 
 /** Choose room, name and languages, check the microphone, and join. */
 @Component({
@@ -56,6 +65,11 @@ export class JoinScreen {
   protected readonly language = signal(this.saved.language);
   protected readonly captionLanguage = signal<string | null>(this.saved.captionLanguage);
   protected readonly listenOnly = signal(this.saved.listenOnly);
+  protected readonly captionsOnly = signal(this.saved.captionsOnly);
+  protected readonly modes = JOIN_MODES;
+  protected readonly mode = computed<JoinMode>(() =>
+    this.captionsOnly() ? 'captions' : this.listenOnly() ? 'listen' : 'speak',
+  );
   protected readonly forceRelay = signal(this.saved.forceRelay);
   protected readonly echoCancellation = signal(this.saved.echoCancellation);
   /** Field problems show once the user tried to join (a broken invite link's room at once). */
@@ -144,9 +158,10 @@ export class JoinScreen {
     if (this.mic.track()) await this.mic.start(this.mic.deviceId());
   }
 
-  protected useListenOnly(): void {
-    this.listenOnly.set(true);
-    this.mic.stop();
+  protected setMode(mode: JoinMode): void {
+    this.listenOnly.set(mode !== 'speak');
+    this.captionsOnly.set(mode === 'captions');
+    if (mode !== 'speak') this.mic.stop();
   }
 
   protected async join(): Promise<void> {
@@ -161,6 +176,7 @@ export class JoinScreen {
       language: this.language(),
       captionLanguage: this.captionLanguage(),
       listenOnly: this.listenOnly(),
+      captionsOnly: this.captionsOnly(),
       forceRelay: this.forceRelay(),
       token: tokenForRoom(this.token, room),
     };

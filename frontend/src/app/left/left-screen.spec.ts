@@ -8,6 +8,7 @@ const SETTINGS: SessionSettings = {
   language: 'en',
   captionLanguage: null,
   listenOnly: true,
+  captionsOnly: false,
   forceRelay: false,
   token: null,
 };

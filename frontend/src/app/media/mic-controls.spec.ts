@@ -11,6 +11,7 @@ describe('MicControls', () => {
       language: 'en',
       captionLanguage: null,
       listenOnly: false,
+      captionsOnly: false,
       forceRelay: false,
       token: null,
     });

@@ -4,7 +4,7 @@ import {
   joinMessage,
   parseChannelMessage,
   parseServerConfig,
-  parseSignalingMessage,
+  parseWebSocketMessage,
   validateJoin,
 } from './protocol';
 
@@ -75,7 +75,7 @@ describe('protocol: client messages', () => {
 
 describe('protocol: signaling messages', () => {
   it('parses joined with ICE servers and participants', () => {
-    const result = parseSignalingMessage(
+    const result = parseWebSocketMessage(
       json({
         type: 'joined',
         participant_id: 'p-1',
@@ -112,28 +112,34 @@ describe('protocol: signaling messages', () => {
     });
   });
 
+  it('parses a captions-only participant’s captions on the WebSocket as on the channel', () => {
+    const raw = json({ type: 'caption_withdrawn', id: 'p-ada:3', seq: 9 });
+    expect(parseWebSocketMessage(raw)).toEqual(parseChannelMessage(raw));
+    expect(parseWebSocketMessage(raw).ok).toBeTrue();
+  });
+
   it('parses answer, notice, error, left and pong', () => {
-    expect(parseSignalingMessage(json({ type: 'answer', sdp: 'v=0' }))).toEqual({
+    expect(parseWebSocketMessage(json({ type: 'answer', sdp: 'v=0' }))).toEqual({
       ok: true,
       message: { type: 'answer', sdp: 'v=0' },
     });
     expect(
-      parseSignalingMessage(json({ type: 'notice', code: 'translation_paused', message: 'm' })),
+      parseWebSocketMessage(json({ type: 'notice', code: 'translation_paused', message: 'm' })),
     ).toEqual({
       ok: true,
       message: { type: 'notice', code: 'translation_paused', message: 'm', language: null },
     });
     expect(
-      parseSignalingMessage(json({ type: 'error', code: 'room_full', message: 'full' })),
+      parseWebSocketMessage(json({ type: 'error', code: 'room_full', message: 'full' })),
     ).toEqual({
       ok: true,
       message: { type: 'error', code: 'room_full', message: 'full' },
     });
-    expect(parseSignalingMessage(json({ type: 'left' }))).toEqual({
+    expect(parseWebSocketMessage(json({ type: 'left' }))).toEqual({
       ok: true,
       message: { type: 'left' },
     });
-    expect(parseSignalingMessage(json({ type: 'pong' }))).toEqual({
+    expect(parseWebSocketMessage(json({ type: 'pong' }))).toEqual({
       ok: true,
       message: { type: 'pong' },
     });
@@ -141,7 +147,7 @@ describe('protocol: signaling messages', () => {
 
   it('parses audio_tracks (whose voice arrives on which transceiver)', () => {
     expect(
-      parseSignalingMessage(
+      parseWebSocketMessage(
         json({ type: 'audio_tracks', tracks: [{ mid: '2', participant_id: 'p-2' }] }),
       ),
     ).toEqual({
@@ -153,7 +159,7 @@ describe('protocol: signaling messages', () => {
   it('parses participant_left with its reason', () => {
     const participant = { id: 'p-2', name: 'Bob', language: 'en', caption_language: 'en' };
     expect(
-      parseSignalingMessage(json({ type: 'participant_left', participant, reason: 'failed' })),
+      parseWebSocketMessage(json({ type: 'participant_left', participant, reason: 'failed' })),
     ).toEqual({
       ok: true,
       message: { type: 'participant_left', participant, reason: 'failed' },
@@ -164,7 +170,7 @@ describe('protocol: signaling messages', () => {
     const participant = { id: 'p-2', name: 'Bob', language: 'en', caption_language: 'en' };
     const reasons = ['left', 'disconnected', 'failed', 'connection_lost', 'shutdown'] as const;
     for (const reason of reasons) {
-      const result = parseSignalingMessage(json({ type: 'participant_left', participant, reason }));
+      const result = parseWebSocketMessage(json({ type: 'participant_left', participant, reason }));
       expect(result.ok && result.message).toEqual({
         type: 'participant_left',
         participant,
@@ -175,7 +181,7 @@ describe('protocol: signaling messages', () => {
 
   it('keeps the keys the server sends only at times: delay_s and cause', () => {
     const delayed = { type: 'notice', code: 'captions_delayed', message: 'm', language: null };
-    expect(parseSignalingMessage(json({ ...delayed, delay_s: 4.5 }))).toEqual({
+    expect(parseWebSocketMessage(json({ ...delayed, delay_s: 4.5 }))).toEqual({
       ok: true,
       message: { ...delayed, delay_s: 4.5 } as never,
     });
@@ -185,13 +191,13 @@ describe('protocol: signaling messages', () => {
       message: 'm',
       cause: 'turn_refused',
     };
-    expect(parseSignalingMessage(json(failed))).toEqual({ ok: true, message: failed as never });
-    expect(parseSignalingMessage(json({ ...failed, cause: 1 })).ok).toBeFalse();
+    expect(parseWebSocketMessage(json(failed))).toEqual({ ok: true, message: failed as never });
+    expect(parseWebSocketMessage(json({ ...failed, cause: 1 })).ok).toBeFalse();
   });
 
   it('rejects what does not follow the protocol, naming the problem', () => {
     const reason = (raw: string) => {
-      const result = parseSignalingMessage(raw);
+      const result = parseWebSocketMessage(raw);
       return result.ok ? null : result.reason;
     };
     expect(reason('not json')).toContain('not JSON');

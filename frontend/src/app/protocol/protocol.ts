@@ -56,6 +56,8 @@ export interface JoinRequest {
   token?: string | null;
   /** Take back the participant whose connection dropped (from its `joined`). */
   resume?: ResumeRequest;
+  /** Captions on the WebSocket: no offer, no peer connection, no audio. */
+  captions_only?: boolean;
 }
 
 export interface ResumeRequest {
@@ -397,12 +399,15 @@ function parseWith<Table extends Record<string, (f: Fields) => unknown>>(
   });
 }
 
-export function parseSignalingMessage(raw: string): ParseResult<SignalingMessage> {
-  return parseWith(SIGNALING, raw);
-}
-
 export function parseChannelMessage(raw: string): ParseResult<ChannelMessage> {
   return parseWith(CHANNEL, raw);
+}
+
+/** What arrives on the WebSocket: signaling, and a captions-only participant's captions. */
+export type WebSocketMessage = SignalingMessage | ChannelMessage;
+
+export function parseWebSocketMessage(raw: string): ParseResult<WebSocketMessage> {
+  return parseWith({ ...SIGNALING, ...CHANNEL }, raw);
 }
 
 function pieceOf(f: Fields): { part: number; parts: number } {

@@ -25,7 +25,7 @@ export type ServerMessage =
   | Left
   | Pong;
 /**
- * Server → client, on the `captions` data channel.
+ * Server → client, on the `captions` data channel (on the WebSocket when captions only).
  */
 export type CaptionChannelMessage = Caption | Translation | CaptionWithdrawn | Speech;
 
@@ -38,6 +38,7 @@ export interface Join {
   caption_language?: string | null;
   token?: string | null;
   resume?: Resume | null;
+  captions_only?: boolean;
 }
 /**
  * Take back a participant whose connection dropped, as `joined` described it.

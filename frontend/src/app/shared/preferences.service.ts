@@ -12,6 +12,8 @@ export interface Preferences {
   /** `null`: originals only. */
   captionLanguage: string | null;
   listenOnly: boolean;
+  /** Captions over the WebSocket alone: no peer connection, no audio. */
+  captionsOnly: boolean;
   forceRelay: boolean;
   echoCancellation: boolean;
   micDeviceId: string | null;
@@ -30,6 +32,7 @@ const DEFAULTS: Preferences = {
   language: 'auto',
   captionLanguage: null,
   listenOnly: false,
+  captionsOnly: false,
   forceRelay: false,
   echoCancellation: false,
   micDeviceId: null,
@@ -76,6 +79,7 @@ function load(): Preferences {
     language: pick('language', isString),
     captionLanguage: pick('captionLanguage', isOptionalString),
     listenOnly: pick('listenOnly', isBoolean),
+    captionsOnly: pick('captionsOnly', isBoolean),
     forceRelay: pick('forceRelay', isBoolean),
     echoCancellation: pick('echoCancellation', isBoolean),
     micDeviceId: pick('micDeviceId', isOptionalString),
