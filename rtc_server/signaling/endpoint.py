@@ -159,7 +159,10 @@ async def _dispatch(
 async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[str]) -> None:
     while True:
         message = await outbox.get()
-        await ws.send_str(message)
+        try:
+            await ws.send_str(message)
+        except ConnectionError:  # the client went away mid-send: not a fault; the session ends
+            return
         outbox.task_done()
 
 
