@@ -10,7 +10,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # program:package pairs installed with apt-get when the program is missing
 SYSTEM_PACKAGES := turnserver:coturn nginx:nginx chromium:chromium espeak-ng:espeak-ng promtool:prometheus iptables:iptables \
-	docker-compose:docker-compose pg_lsclusters:postgresql
+	docker-compose:docker-compose pg_lsclusters:postgresql \
+	redis-server:redis-server kubectl:kubernetes-client
 
 .PHONY: run test test-fast bench lint python-test system-packages clean
 
