@@ -8,14 +8,18 @@ import gzip
 import http.client
 import re
 import ssl
+import threading
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from tests.support.fake_backend import FakeBackend
 from tests.support.nginx_proxy import NGINX_CONF, TlsFiles, check_config, run_nginx
@@ -35,7 +39,8 @@ def fetch(
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     try:
-        connection.request(method, parts.path or "/", body=body, headers=headers or {})
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection.request(method, target, body=body, headers=headers or {})
         response = connection.getresponse()
         return response.status, response.headers, response.read()
     finally:
@@ -58,6 +63,11 @@ def test_config_has_one_substitution_point_each() -> None:
     assert text.count("server backend:5000;") == 1
     assert text.count("root /usr/share/nginx/html;") == 1
     assert text.count("listen 80;") == 1
+
+
+def test_config_with_several_upstreams_passes_nginx_t(nginx_bin: str, html_root: Path) -> None:
+    result = check_config(["127.0.0.1:5001", "127.0.0.1:5002", "127.0.0.1:5003"], html_root)
+    assert result.returncode == 0, result.stderr
 
 
 # --- Single-page app ---------------------------------------------------------------------
@@ -211,6 +221,129 @@ def test_backend_down_gives_502_while_the_ui_still_loads(nginx_bin: str, html_ro
     with run_nginx(f"127.0.0.1:{free_port()}", html_root) as url:
         assert fetch(url + "/api/config")[0] == 502
         assert fetch(url + "/")[0] == 200
+
+
+# --- Several backends (cluster mode) ------------------------------------------------------
+
+
+class NamedUpstreams:
+    """Loopback aiohttp servers whose /ws answers, to a plain GET, which one it is.
+
+    All run on one event loop in a background thread; `stop(name)` closes one, after
+    which connecting to its port is refused, as with a backend that died.
+    """
+
+    def __init__(self, names: list[str]) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.ports = {name: free_port() for name in names}
+        self.runners: dict[str, web.AppRunner] = {}
+        self.loop.run_until_complete(self._start())
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def addresses(self) -> list[str]:
+        return [f"127.0.0.1:{port}" for port in self.ports.values()]
+
+    async def _start(self) -> None:
+        for name, port in self.ports.items():
+            app = web.Application()
+            app.router.add_get("/ws", self._answer(name))
+            runner = web.AppRunner(app)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            self.runners[name] = runner
+
+    @staticmethod
+    def _answer(name: str) -> web.Handler:
+        async def handler(_request: web.Request) -> web.Response:
+            return web.Response(text=name)
+
+        return handler
+
+    def stop(self, name: str) -> None:
+        runner = self.runners.pop(name)
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), self.loop).result(timeout=10)
+
+    def close(self) -> None:
+        for name in list(self.runners):
+            self.stop(name)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+
+@contextmanager
+def named_upstreams(*names: str) -> Iterator[NamedUpstreams]:
+    upstreams = NamedUpstreams(list(names))
+    try:
+        yield upstreams
+    finally:
+        upstreams.close()
+
+
+def reached(base_url: str, query: str) -> str:
+    """Which upstream answered GET /ws?<query> through nginx."""
+    status, _, body = fetch(f"{base_url}/ws?{query}")
+    assert status == 200, (query, status, body)
+    return body.decode()
+
+
+ROOMS = [f"room-{number}" for number in range(31)]
+
+
+@pytest.fixture(scope="module")
+def cluster_url(nginx_bin: str, html_root: Path) -> Iterator[str]:
+    with (
+        named_upstreams("a", "b", "c") as upstreams,
+        run_nginx(upstreams.addresses, html_root) as url,
+    ):
+        yield url
+
+
+def test_every_join_of_a_room_reaches_the_same_backend(cluster_url: str) -> None:
+    first = {room: reached(cluster_url, f"room={room}") for room in ROOMS}
+    for order in (ROOMS, ROOMS[::-1], ROOMS[1::2] + ROOMS[::2]):
+        for room in order:
+            assert reached(cluster_url, f"room={room}") == first[room], room
+    # Other arguments next to the room change nothing.
+    assert reached(cluster_url, f"room={ROOMS[0]}&lang=de") == first[ROOMS[0]]
+
+
+def test_the_room_hash_is_consistent() -> None:
+    """Consistent: a backend that comes or goes moves only its own share of the rooms."""
+    upstream = NGINX_CONF.read_text().split("upstream backend {", 1)[1].split("}", 1)[0]
+    assert "hash $arg_room consistent;" in upstream
+
+
+def test_different_rooms_spread_over_the_backends(cluster_url: str) -> None:
+    hosts = Counter(reached(cluster_url, f"room={room}") for room in ROOMS)
+    assert len(hosts) > 1, hosts
+
+
+@pytest.mark.parametrize("query", ["view=standup", "view="])
+def test_requests_without_a_room_go_round_robin(cluster_url: str, query: str) -> None:
+    answers = Counter(reached(cluster_url, query) for _ in range(30))
+    assert set(answers) == {"a", "b", "c"}, answers
+    assert max(answers.values()) - min(answers.values()) <= 1, answers
+
+
+def test_a_room_whose_backend_is_down_is_passed_to_another(nginx_bin: str, html_root: Path) -> None:
+    with (
+        named_upstreams("a", "b", "c") as upstreams,
+        run_nginx(upstreams.addresses, html_root) as url,
+    ):
+        before = {room: reached(url, f"room={room}") for room in ROOMS}
+        dead = Counter(before.values()).most_common(1)[0][0]
+        upstreams.stop(dead)  # its port now refuses connections
+        after = {room: reached(url, f"room={room}") for room in ROOMS}
+        assert dead not in after.values()
+        moved = {room for room in ROOMS if after[room] != before[room]}
+        # Consistent hashing: only the dead backend's rooms move, the others stay put.
+        assert moved == {room for room in ROOMS if before[room] == dead}
+        # Each moved room is sent to the same replacement every time.
+        for room in moved:
+            assert reached(url, f"room={room}") == after[room]
 
 
 # --- TLS block (commented out in nginx.conf) ----------------------------------------------

@@ -5,7 +5,7 @@ directives only, included by nginx:alpine's stock main config. Here the same fil
 is wrapped in a small main config whose pid, logs and temp folders live in a
 temporary directory, and three values are rewritten:
 
-    server backend:5000;          -> server <upstream>;
+    server backend:5000;          -> server <upstream>; (one line per upstream)
     root /usr/share/nginx/html;   -> root <html_root>;
     listen 80;                    -> listen 127.0.0.1:<free port>;
 
@@ -13,6 +13,11 @@ Each must occur exactly once, so the test notices when nginx.conf drifts.
 
     with run_nginx("127.0.0.1:5000", Path("frontend/dist/captions/browser")) as base_url:
         urllib.request.urlopen(base_url + "/health")
+
+Several upstreams (a cluster) take the place of the one compose name, as compose's
+replicas do when `backend` resolves to each of them:
+
+    with run_nginx(["127.0.0.1:5001", "127.0.0.1:5002"], html_root) as base_url: ...
 
 nginx runs in the foreground as a child process and is stopped by its PID.
 """
@@ -28,7 +33,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +45,9 @@ NGINX_CONF = ROOT / "nginx.conf"
 UPSTREAM_LINE = "server backend:5000;"
 ROOT_LINE = "root /usr/share/nginx/html;"
 LISTEN_LINE = "listen 80;"
+
+Upstreams = str | Sequence[str]
+"""One backend's "host:port", or a list of them (one `server` line each)."""
 
 _TLS_BLOCK = re.compile(r"(# BEGIN TLS\n)(.*?)(\n\s*# END TLS)", re.S)
 
@@ -81,10 +89,20 @@ def enable_tls(site: str, tls: TlsFiles) -> str:
     return site[: match.start(2)] + block + site[match.end(2) :]
 
 
-def render_site(upstream: str, html_root: Path, port: int, tls: TlsFiles | None = None) -> str:
+def server_lines(upstream: Upstreams) -> str:
+    """The `server` lines standing for `backend:5000`, indented as in nginx.conf."""
+    addresses = [upstream] if isinstance(upstream, str) else list(upstream)
+    if not addresses:
+        raise ValueError("at least one upstream is needed")
+    return "\n    ".join(f"server {address};" for address in addresses)
+
+
+def render_site(
+    upstream: Upstreams, html_root: Path, port: int, tls: TlsFiles | None = None
+) -> str:
     """nginx.conf with the environment-specific values substituted."""
     site = NGINX_CONF.read_text()
-    site = _replace_once(site, UPSTREAM_LINE, f"server {upstream};")
+    site = _replace_once(site, UPSTREAM_LINE, server_lines(upstream))
     site = _replace_once(site, ROOT_LINE, f"root {html_root};")
     site = _replace_once(site, LISTEN_LINE, f"listen 127.0.0.1:{port};")
     if tls is not None:
@@ -93,7 +111,7 @@ def render_site(upstream: str, html_root: Path, port: int, tls: TlsFiles | None 
 
 
 def write_config(
-    workdir: Path, upstream: str, html_root: Path, port: int, tls: TlsFiles | None = None
+    workdir: Path, upstream: Upstreams, html_root: Path, port: int, tls: TlsFiles | None = None
 ) -> Path:
     """Write a main config plus the rendered site into `workdir`; return the main config."""
     for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -152,7 +170,7 @@ def _nginx_cmd(workdir: Path, conf: Path, *extra: str) -> list[str]:
 
 
 def check_config(
-    upstream: str, html_root: Path, tls: TlsFiles | None = None
+    upstream: Upstreams, html_root: Path, tls: TlsFiles | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `nginx -t` on the rendered config; the result carries nginx's output."""
     with tempfile.TemporaryDirectory(prefix="nginx-test-") as tmp:
@@ -178,11 +196,12 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> 
 
 @contextmanager
 def run_nginx(
-    upstream: str, html_root: Path, *, tls: TlsFiles | None = None, timeout: float = 10.0
+    upstream: Upstreams, html_root: Path, *, tls: TlsFiles | None = None, timeout: float = 10.0
 ) -> Iterator[str]:
     """Start nginx with the project's config on a free loopback port.
 
-    upstream: "host:port" of the backend (for example "127.0.0.1:5000").
+    upstream: "host:port" of the backend (for example "127.0.0.1:5000"), or a list of them
+    for several backends.
     html_root: folder with index.html and the built assets.
     Yields the base URL, "http://127.0.0.1:<port>".
     """
