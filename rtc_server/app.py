@@ -14,6 +14,8 @@ from rtc_server.api.routes import add_http_routes, add_web_app, find_frontend
 from rtc_server.asr.model import resolve_model
 from rtc_server.asr.stream import StreamOptions
 from rtc_server.asr.whisper_engine import WhisperEngine
+from rtc_server.cluster import Cluster
+from rtc_server.cluster.directory import InstanceLoad
 from rtc_server.observability.loop_lag import watch_event_loop
 from rtc_server.observability.memory import release_freed_memory
 from rtc_server.rooms.registry import RoomRegistry
@@ -73,18 +75,24 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
         engine = await asyncio.to_thread(load_engine, settings)
         engine.start()
         translation = build_translation_service(settings, engine)
+        cluster = state.cluster = _join_cluster(state, engine)
+        rooms = RoomRegistry(
+            translation,
+            settings.max_room_size,
+            settings.history_size,
+            settings.forward_speakers if settings.audio_relay else 0,
+            transcripts,
+            bus=cluster.bus if cluster else None,
+            hosting=cluster.node if cluster else None,
+        )
+        if cluster is not None:
+            await cluster.node.start(rooms)
         state.runtime = Runtime(
             settings=settings,
             recognizer=engine,
             stream_options=stream_options(settings),
             translation=translation,
-            rooms=RoomRegistry(
-                translation,
-                settings.max_room_size,
-                settings.history_size,
-                settings.forward_speakers if settings.audio_relay else 0,
-                transcripts,
-            ),
+            rooms=rooms,
         )
         log.info("ready: model %s, translation %s", engine.name, state.runtime.translation.backend)
         return engine
@@ -99,6 +107,8 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
     await housekeeping.cancel_all()
     if state.runtime is not None:
         await state.runtime.rooms.close()
+    if state.cluster is not None:
+        await state.cluster.close()
     if loading.done() and loading.exception() is None:
         await loading.result().stop()
     else:
@@ -106,6 +116,31 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
         await asyncio.gather(loading, return_exceptions=True)
     if transcripts is not None:
         await transcripts.close()
+
+
+def _join_cluster(state: AppState, engine: WhisperEngine) -> Cluster | None:
+    settings = state.settings
+    if settings.redis_url is None:
+        return None
+    if settings.database_url is None:
+        log.warning(
+            "cluster mode with transcripts in a local SQLite file: a room that moves to "
+            "another instance starts without its history; set RTC_DATABASE_URL"
+        )
+
+    def load() -> InstanceLoad:
+        runtime = state.runtime
+        return InstanceLoad(
+            speakers=len(runtime.speakers) if runtime else 0,
+            max_speakers=settings.max_speakers,
+            sessions=len(state.sessions),
+            max_sessions=settings.max_sessions,
+            lag_s=round(engine.lag_s(), 3),
+        )
+
+    cluster = Cluster.connect(settings, load)
+    log.info("cluster mode: instance %s at %s", cluster.node.id, cluster.node.url)
+    return cluster
 
 
 def _record_load_failure(state: AppState, task: asyncio.Task[WhisperEngine]) -> None:

@@ -32,6 +32,9 @@ class SpeakerSeats:
         self._holders.discard(holder)
         metrics.SPEAKERS.set(len(self._holders))
 
+    def __len__(self) -> int:
+        return len(self._holders)
+
     def __contains__(self, holder: object) -> bool:
         return holder in self._holders
 

@@ -174,6 +174,24 @@ class Settings(BaseSettings):
         "PostgreSQL (migrated at start-up) instead of the SQLite file in data-dir.",
     )
 
+    # Cluster
+    redis_url: SecretStr | None = Field(
+        None,
+        description="redis://host:port/db: run as one instance of a cluster sharing rooms, "
+        "load and captions through Redis (needs instance_url, and database_url for shared "
+        "transcripts).",
+    )
+    instance_url: str | None = Field(
+        None,
+        description="How the cluster's other instances reach this one, e.g. http://10.0.0.5:5000.",
+    )
+    cluster_lease_s: float = Field(
+        6.0,
+        ge=1.0,
+        le=60.0,
+        description="Instance and room leases in Redis: a dead instance's rooms move after this.",
+    )
+
     # Access
     auth: Literal["auto", "open", "token"] = Field(
         "auto", description="auto: open on a loopback host, else join tokens are required."
@@ -236,6 +254,15 @@ class Settings(BaseSettings):
             raise ValueError("use postgresql://user:password@host:port/database")
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("use redis://host:port/db")
+        return value
+
     @field_validator("admin_secret")
     @classmethod
     def _check_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
@@ -251,6 +278,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"host {self.host} is not a loopback address, so rooms need join tokens: "
                 "set RTC_ADMIN_SECRET (openssl rand -hex 32), or RTC_AUTH=open to let anyone in"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_cluster(self) -> Settings:
+        if self.redis_url is not None and not self.instance_url:
+            raise ValueError(
+                "redis_url needs instance_url (RTC_INSTANCE_URL): how the other instances "
+                "reach this one, e.g. http://10.0.0.5:5000"
             )
         return self
 

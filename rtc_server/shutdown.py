@@ -29,6 +29,8 @@ async def drain(app: web.Application) -> None:
 async def _drain(state: AppState) -> None:
     if state.runtime is not None:
         state.runtime.rooms.accepting = False
+    if state.cluster is not None:
+        await state.cluster.node.drain()  # new joins for its rooms go to other instances
     sessions = list(state.sessions)
     notice = encode(Notice(code="server_shutdown", message=NOTICE, language=None))
     for session in sessions:

@@ -11,6 +11,7 @@ from aiohttp import web
 from rtc_server.settings import Settings
 
 if TYPE_CHECKING:
+    from rtc_server.cluster import Cluster
     from rtc_server.runtime import Runtime
     from rtc_server.signaling.session import Session
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 class AppState:
     settings: Settings
     runtime: Runtime | None = None  # set once the model has loaded
+    cluster: Cluster | None = None  # cluster mode (RTC_REDIS_URL), set with the runtime
     load_error: str | None = None
     sessions: set[Session] = field(default_factory=set)
     websockets: set[web.WebSocketResponse] = field(default_factory=set)

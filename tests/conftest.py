@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.postgres import PostgresServer
+from tests.support.redis_server import RedisServer
 from tests.support.servers import FakeOpenAI
 
 
@@ -24,6 +25,20 @@ def postgres() -> Iterator[PostgresServer]:
     """Started on first use; a test that stops it starts it again before it ends."""
     try:
         server = PostgresServer()
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """Started on first use; a test that stops it starts it again before it ends."""
+    try:
+        server = RedisServer()
     except RuntimeError as error:
         pytest.fail(str(error))
     try:

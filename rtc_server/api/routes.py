@@ -44,6 +44,10 @@ async def health(request: web.Request) -> web.Response:
         # Reported, never a 503: finals wait for the database, and a restart would not help.
         healthy = state.runtime.rooms.transcripts.health.healthy
         body["transcript_store"] = "ok" if healthy else "unavailable"
+    if state.cluster is not None:
+        # Reported, never a 503 either: the rooms here go on without Redis.
+        node = state.cluster.node
+        body["cluster"] = {"instance": node.id, "redis": "ok" if node.redis_ok else "unavailable"}
     return web.json_response(body, status=200 if ready else 503)
 
 

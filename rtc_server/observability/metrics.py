@@ -118,3 +118,16 @@ SIGNALING_ERRORS = Counter(
     "Errors answered on /ws, by code (documented in docs/protocol.md; internal: a server fault)",
     ["code"],
 )
+
+# Cluster mode (RTC_REDIS_URL)
+CLUSTER_REDIS_UP = Gauge(
+    "rtc_cluster_redis_up", "1 while this instance reaches the cluster's Redis"
+)
+ROOMS_HOSTED = Gauge("rtc_cluster_rooms_hosted", "Rooms whose media and recognition run here")
+JOINS_FORWARDED = Counter(
+    "rtc_cluster_joins_forwarded_total", "Joins passed on to the instance hosting their room"
+)
+CLUSTER_CAPTIONS_DROPPED = Counter(
+    "rtc_cluster_captions_dropped_total",
+    "Deliveries for other instances dropped because Redis stayed away too long",
+)

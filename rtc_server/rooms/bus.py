@@ -20,6 +20,7 @@ class CaptionDelivery:
     message: ChannelMessage  # numbered (and split) by each listener's channel
     provisional: bool = False  # may be skipped for a slow listener
     caption_language: str | None = None  # only for listeners reading this; None: everyone
+    remote: bool = False  # published by another instance (a cluster's bus)
 
 
 Subscriber = Callable[[CaptionDelivery], None]
@@ -41,6 +42,9 @@ class LocalCaptionBus:
     def publish(self, room: str, delivery: CaptionDelivery) -> None:
         for subscriber in list(self._subscribers.get(room, ())):
             subscriber(delivery)
+
+    def subscribed(self, room: str) -> bool:
+        return room in self._subscribers
 
     def subscribe(self, room: str, subscriber: Subscriber) -> Callable[[], None]:
         self._subscribers.setdefault(room, []).append(subscriber)

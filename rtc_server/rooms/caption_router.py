@@ -22,7 +22,13 @@ from rtc_server.observability import metrics
 from rtc_server.rooms.bus import CaptionBus, CaptionDelivery
 from rtc_server.rooms.participant import Participant
 from rtc_server.rooms.transcript_bodies import restored, stored_body
-from rtc_server.signaling.caption_messages import Caption, CaptionWithdrawn, Speech, Translation
+from rtc_server.signaling.caption_messages import (
+    Caption,
+    CaptionWithdrawn,
+    ChannelMessage,
+    Speech,
+    Translation,
+)
 from rtc_server.signaling.messages import Speaker
 from rtc_server.storage.store import StoredCaption, TranscriptStore
 from rtc_server.tasks import BackgroundTasks, start_task
@@ -295,6 +301,13 @@ class CaptionRouter:
         for kept in self._history:
             if kept.caption.id in earlier:
                 kept.part_of = last
+
+    def remember(self, message: ChannelMessage) -> None:
+        """Keep a final or translation another instance published, as if made here."""
+        if isinstance(message, Caption) and message.final:
+            self._history.append(_FinalCaption(message))
+        elif isinstance(message, Translation) and message.final:
+            self._keep_translation(message)
 
     # History, for one listener
 

@@ -17,3 +17,11 @@ class NotAccepting(RoomError):
 
 class NothingToResume(RoomError):
     """Unknown participant, wrong token, expired, or already resumed."""
+
+
+class ClusterUnavailable(RoomError):
+    """Cluster mode without Redis: a room not hosted here cannot be placed or found."""
+
+
+class RoomMoving(RoomError):
+    """The room's recorded host does not answer: its lease lapses soon, then the room moves."""

@@ -56,11 +56,13 @@ class Room:
         bus: CaptionBus,
         history_size: int,
         history: Iterable[StoredCaption] = (),
+        other_readers: Callable[[], frozenset[str]] = frozenset,
     ) -> None:
         self.id = room_id
         self.audio = audio
         self.participants: dict[str, Participant] = {}
         self._translator = translator
+        self._other_readers = other_readers  # on a cluster's other instances
         self.captions = CaptionRouter(
             room_id, self, translator, transcripts, bus, history_size, history
         )
@@ -78,6 +80,10 @@ class Room:
         return frozenset(spoken | self.caption_languages())
 
     def caption_languages(self) -> set[str]:
+        """What the room's captions are translated into: for its readers here and elsewhere."""
+        return self.readers_here() | self._other_readers()
+
+    def readers_here(self) -> set[str]:
         return {p.caption_language for p in self.participants.values() if p.caption_language}
 
     def participant_list(self) -> list[ParticipantInfo]:
@@ -126,6 +132,8 @@ class Room:
 
     def _deliver(self, delivery: CaptionDelivery) -> None:
         """The room's captions, from the bus, to the members here who read them."""
+        if delivery.remote:
+            self.captions.remember(delivery.message)  # for those who join here later
         wanted = delivery.caption_language
         for participant in list(self.participants.values()):
             if wanted is None or participant.caption_language == wanted:

@@ -20,11 +20,17 @@ class Connection(Protocol):
     def hand_over(self) -> None:
         """Let go of the participant at once: a new connection resumes it."""
 
+    def end(self, message: ServerMessage) -> None:
+        """Tell the client why (an error it reconnects after) and hang up."""
+
 
 class _Away:
     """A held participant's connection: it is gone, so messages go nowhere."""
 
     def send(self, message: str) -> None:
+        pass
+
+    def end(self, message: ServerMessage) -> None:
         pass
 
     def hand_over(self) -> None:

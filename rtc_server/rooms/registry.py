@@ -9,9 +9,10 @@ import secrets
 from rtc_server.observability import metrics
 from rtc_server.rooms.bus import CaptionBus, LocalCaptionBus
 from rtc_server.rooms.errors import NotAccepting, NothingToResume, RoomFull
+from rtc_server.rooms.hosting import Hosting, SingleInstance
 from rtc_server.rooms.membership import Room
 from rtc_server.rooms.participant import AWAY, Connection, Participant
-from rtc_server.signaling.server_messages import LeaveReason, Notice
+from rtc_server.signaling.server_messages import ErrorMessage, LeaveReason, Notice
 from rtc_server.storage.store import TranscriptStore
 from rtc_server.tasks import start_task
 from rtc_server.translation.service import TranslationService
@@ -43,10 +44,12 @@ class RoomRegistry:
         audio_slots: int,
         transcripts: TranscriptStore,
         bus: CaptionBus | None = None,
+        hosting: Hosting | None = None,
     ) -> None:
         self.transcripts = transcripts
         self.accepting = True  # false once the server is shutting down
         self._bus = bus or LocalCaptionBus()
+        self._hosting = hosting or SingleInstance()
         self._rooms: dict[str, Room] = {}
         self._opening: dict[str, asyncio.Task[Room]] = {}
         self._translator = translator
@@ -96,6 +99,7 @@ class RoomRegistry:
             self._bus,
             self._history_size,
             history,
+            other_readers=lambda: self._hosting.other_readers(room_id),
         )
 
     def _store_health_changed(self, healthy: bool) -> None:
@@ -160,6 +164,22 @@ class RoomRegistry:
             stats = room.captions.translation_stats.summary()
             log.info("room %s closed; translation: %s", room.id, stats)
             room.retire()
+            self._hosting.room_closed(room.id)
+
+    def reader_languages(self) -> dict[str, set[str]]:
+        """Each open room's caption languages read on this instance."""
+        return {room.id: room.readers_here() for room in self._rooms.values()}
+
+    def evict(self, room_id: str, message: str) -> None:
+        """The room is hosted on another instance now: its members here reconnect there."""
+        room = self._rooms.get(room_id)
+        if room is None:
+            return
+        for participant in list(room.participants.values()):
+            if participant.away:
+                self.leave(room, participant, "shutdown")
+            else:
+                participant.connection.end(ErrorMessage(code="room_moving", message=message))
 
     def rooms(self) -> list[Room]:
         return list(self._rooms.values())

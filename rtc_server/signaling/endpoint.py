@@ -14,8 +14,16 @@ from rtc_server.access.origins import origin_allowed
 from rtc_server.access.proxy_headers import client_address, parse_networks
 from rtc_server.access.tokens import ACCESS, Access, AccessDenied
 from rtc_server.api.responses import json_error
+from rtc_server.cluster.forwarding import FORWARDED_BY
 from rtc_server.observability import logs, metrics
-from rtc_server.rooms.errors import NotAccepting, NothingToResume, RoomError, RoomFull
+from rtc_server.rooms.errors import (
+    ClusterUnavailable,
+    NotAccepting,
+    NothingToResume,
+    RoomError,
+    RoomFull,
+    RoomMoving,
+)
 from rtc_server.runtime import Runtime
 from rtc_server.signaling.messages import Join, ProtocolError, parse_client_message
 from rtc_server.signaling.server_messages import ErrorMessage, encode
@@ -32,11 +40,14 @@ ROOM_ERROR_CODES: dict[type[RoomError], str] = {
     RoomFull: "room_full",
     NotAccepting: "shutting_down",
     NothingToResume: "resume_failed",
+    ClusterUnavailable: "cluster_unavailable",
+    RoomMoving: "room_moving",
 }
 # What the endpoint itself refuses.
 FLOODING = ErrorMessage(code="rate_limited", message="too many messages; connection closed")
 SLOW_DOWN = ErrorMessage(code="rate_limited", message="too many messages; slow down")
 BINARY = ErrorMessage(code="bad_json", message="binary frames are not supported; send JSON text")
+HOST_UNREACHABLE = "the room's server cannot be reached; try again in a moment"
 INTERNAL = ErrorMessage(code="internal", message="unexpected server fault; the session is closed")
 
 
@@ -121,7 +132,10 @@ async def _serve(request: web.Request) -> web.WebSocketResponse:
                 continue
             refused = max(0, refused - 1)
             if message.type is WSMsgType.TEXT:
-                await _dispatch(session, access, message.data, send)
+                host = await _dispatch(request, session, access, message.data, send)
+                if host is not None:
+                    await _forward(request, ws, send, host, message.data)
+                    break
             elif message.type is WSMsgType.BINARY:
                 send(encode(BINARY))
             if session.closed or writer.done():
@@ -135,12 +149,17 @@ async def _serve(request: web.Request) -> web.WebSocketResponse:
 
 
 async def _dispatch(
-    session: Session, access: Access, raw: str, send: Callable[[str], None]
-) -> None:
+    request: web.Request, session: Session, access: Access, raw: str, send: Callable[[str], None]
+) -> str | None:
+    """Handle one client message here, or return the URL of the instance hosting the room
+    it joins."""
     try:
         message = parse_client_message(raw)
         if isinstance(message, Join):
             access.admit(message.token, message.room)
+            host = await _placement(request, session, message)
+            if host is not None:
+                return host
         await session.handle(message)
     except (ProtocolError, AccessDenied) as error:
         metrics.SIGNALING_ERRORS.labels(error.code).inc()
@@ -154,6 +173,30 @@ async def _dispatch(
         metrics.SIGNALING_ERRORS.labels("internal").inc()
         send(encode(INTERNAL))
         await session.close("failed")
+    return None
+
+
+async def _placement(request: web.Request, session: Session, join: Join) -> str | None:
+    """In a cluster, where a participant's join goes (None: here). Captions-only viewers
+    are served wherever they connect: their captions come through Redis."""
+    cluster = request.app[APP_STATE].cluster
+    if cluster is None or join.captions_only or session.joined:
+        return None
+    return await cluster.node.place(join.room, FORWARDED_BY in request.headers)
+
+
+async def _forward(
+    request: web.Request,
+    ws: web.WebSocketResponse,
+    send: Callable[[str], None],
+    host: str,
+    join: str,
+) -> None:
+    cluster = request.app[APP_STATE].cluster
+    assert cluster is not None
+    if not await cluster.forwarder.relay(request, ws, send, host, join):
+        metrics.SIGNALING_ERRORS.labels("room_moving").inc()
+        send(encode(ErrorMessage(code="room_moving", message=HOST_UNREACHABLE)))
 
 
 async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[str]) -> None:

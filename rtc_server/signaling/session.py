@@ -106,6 +106,10 @@ class Session:
     def closed(self) -> bool:
         return self._closing is not None
 
+    @property
+    def joined(self) -> bool:
+        return self._participant is not None
+
     def send(self, message: str) -> None:
         """A message's JSON text on this session's WebSocket."""
         self._send(message)
@@ -349,6 +353,11 @@ class Session:
             context = logs.context_of(self.participant_id, self._room.id if self._room else None)
             self._closing = start_task(self._close(reason, self._let_go(reason)), context)
         return self._closing
+
+    def end(self, message: ServerMessage) -> None:
+        if not self.closed:
+            self._say(message)
+            self._begin_close("shutdown")
 
     def hand_over(self) -> None:
         """A new connection resumes this participant while this one still looks open (the
