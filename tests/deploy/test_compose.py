@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.support.deploy_helpers import COMPOSE_FILE, REPO_ROOT, TEST_ENV, run_compose, write_env
+from tests.support.deploy_helpers import (
+    COMPOSE_FILE,
+    ENV_EXAMPLE,
+    REPO_ROOT,
+    TEST_ENV,
+    run_compose,
+    write_env,
+)
 
 SERVICES = {"frontend", "backend", "coturn"}
 MONITORING = {"prometheus", "grafana"}  # the `monitoring` profile
+CLUSTER = {"redis", "postgres"}  # the `cluster` profile
+POSTGRES_PASSWORD = "sentinelPostgresPassword0123456789"
 
 
 def environment(service: dict[str, Any]) -> dict[str, str]:
@@ -50,6 +62,7 @@ def test_three_services_run_by_default_and_monitoring_is_a_profile(
     assert {name for name, s in services.items() if s.get("profiles") == ["monitoring"]} == (
         MONITORING
     )
+    assert {name for name, s in services.items() if s.get("profiles") == ["cluster"]} == CLUSTER
 
 
 def test_monitoring_mounts_the_rules_and_dashboards_of_the_repository(
@@ -193,3 +206,156 @@ def test_backend_settings_accept_the_compose_environment(compose_config: dict[st
     assert settings.trusted_proxies  # nginx's X-Forwarded-For is believed
     assert settings.openai_api_key is None  # commented out in .env.example
     assert settings.languages  # defaults kept
+
+
+# --- Cluster: the `cluster` profile and the Cluster lines of .env ---------------------------
+
+
+def cluster_env_lines() -> list[str]:
+    """The commented settings of .env.example's Cluster section, as a user uncomments them."""
+    section = ENV_EXAMPLE.read_text().split("# --- Cluster", 1)[1].split("\n# ---", 1)[0]
+    return re.findall(r"^# ([A-Z0-9_]+=.*)$", section, re.M)
+
+
+@pytest.fixture(scope="module")
+def cluster_project(compose_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("compose-cluster")
+    settings = dict(line.split("=", 1) for line in cluster_env_lines())
+    write_env(folder, {**TEST_ENV, **settings, "POSTGRES_PASSWORD": POSTGRES_PASSWORD})
+    return folder
+
+
+@pytest.fixture(scope="module")
+def cluster_config(compose_bin: str, cluster_project: Path) -> dict[str, Any]:
+    result = run_compose(compose_bin, cluster_project, "--profile", "cluster", "config")
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load(result.stdout)
+    assert isinstance(config, dict)
+    return config
+
+
+def test_env_example_has_the_cluster_lines_commented_out() -> None:
+    names = [line.split("=", 1)[0] for line in cluster_env_lines()]
+    assert {
+        "COMPOSE_PROFILES",
+        "BACKEND_REPLICAS",
+        "POSTGRES_PASSWORD",
+        "RTC_REDIS_URL",
+        "RTC_DATABASE_URL",
+    } <= set(names)
+    live = re.findall(r"^([A-Z0-9_]+)=", ENV_EXAMPLE.read_text(), re.M)
+    assert not set(names) & set(live)
+
+
+def test_by_default_one_backend_runs_on_its_own(compose_config: dict[str, Any]) -> None:
+    backend = compose_config["services"]["backend"]
+    assert backend["deploy"]["replicas"] == 1
+    env = environment(backend)
+    assert not {"RTC_REDIS_URL", "RTC_DATABASE_URL", "RTC_INSTANCE_URL"} & set(env)
+    assert "COMPOSE_PROFILES" not in env
+
+
+def test_cluster_profile_validates(compose_bin: str, cluster_project: Path) -> None:
+    result = run_compose(compose_bin, cluster_project, "--profile", "cluster", "config", "-q")
+    assert result.returncode == 0, result.stderr
+
+
+def test_cluster_runs_three_backends_on_redis_and_postgres(
+    cluster_config: dict[str, Any],
+) -> None:
+    services = cluster_config["services"]
+    backend = services["backend"]
+    assert backend["deploy"]["replicas"] == 3
+    env = environment(backend)
+    assert env["COMPOSE_PROFILES"] == "cluster"  # a plain `docker compose up` starts it all
+    assert env["RTC_REDIS_URL"] == "redis://redis:6379/0"
+    assert env["RTC_DATABASE_URL"] == f"postgresql://rtc:{POSTGRES_PASSWORD}@postgres:5432/rtc"
+    postgres = environment(services["postgres"])
+    assert (postgres["POSTGRES_USER"], postgres["POSTGRES_DB"]) == ("rtc", "rtc")
+    assert postgres["POSTGRES_PASSWORD"] == POSTGRES_PASSWORD
+    assert services["redis"]["image"].startswith("redis:7")
+    assert services["postgres"]["image"].startswith("postgres:16")
+    for name in CLUSTER:
+        assert "ports" not in services[name], name
+        assert set(services[name]["networks"]) & set(backend["networks"]), name
+
+
+def test_cluster_transcripts_live_on_a_named_volume(cluster_config: dict[str, Any]) -> None:
+    assert "postgres-data" in cluster_config["volumes"]
+    volumes = cluster_config["services"]["postgres"]["volumes"]
+    assert any(str(v).startswith("postgres-data:/var/lib/postgresql/data") for v in volumes)
+
+
+def test_postgres_password_comes_from_env_only(cluster_config: dict[str, Any]) -> None:
+    assert POSTGRES_PASSWORD not in COMPOSE_FILE.read_text()
+    assert POSTGRES_PASSWORD not in ENV_EXAMPLE.read_text()
+    raw = yaml.safe_load(COMPOSE_FILE.read_text())["services"]["postgres"]["environment"]
+    assert raw["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD")
+
+
+def test_trusted_proxies_cover_the_compose_network(cluster_config: dict[str, Any]) -> None:
+    """nginx and the other backends reach a backend from Docker's bridge networks."""
+    proxies = environment(cluster_config["services"]["backend"])["RTC_TRUSTED_PROXIES"]
+    networks = [ipaddress.ip_network(net) for net in proxies.split(",")]
+    for address in ("172.17.0.2", "172.18.0.5", "172.31.255.3", "192.168.16.4", "10.0.9.7"):
+        assert any(ipaddress.ip_address(address) in net for net in networks), address
+
+
+def backend_command(config: dict[str, Any]) -> list[str]:
+    """The backend's command as the container runs it (compose turns $$ into $)."""
+    return [part.replace("$$", "$") for part in config["services"]["backend"]["command"]]
+
+
+def run_backend_command(
+    config: dict[str, Any], tmp_path: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run the backend's command here with a `python` that prints RTC_INSTANCE_URL."""
+    fake = tmp_path / "python"
+    fake.write_text('#!/bin/sh\necho "python $* instance=${RTC_INSTANCE_URL:-unset}"\n')
+    fake.chmod(0o755)
+    path = f"{tmp_path}:{os.environ['PATH']}"
+    return subprocess.run(
+        backend_command(config),
+        env={"PATH": path, **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_each_replica_announces_its_own_address(
+    cluster_config: dict[str, Any], tmp_path: Path
+) -> None:
+    own = subprocess.run(["hostname", "-i"], capture_output=True, text=True, check=True)
+    address = own.stdout.split()[0]
+    result = run_backend_command(
+        cluster_config, tmp_path, {"RTC_REDIS_URL": "redis://redis:6379/0"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"python -m rtc_server instance=http://{address}:5000"
+
+
+def test_a_single_backend_announces_nothing(compose_config: dict[str, Any], tmp_path: Path) -> None:
+    result = run_backend_command(compose_config, tmp_path, {})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "python -m rtc_server instance=unset"
+
+
+def test_backend_settings_accept_the_cluster_environment(
+    cluster_config: dict[str, Any],
+) -> None:
+    settings_module = pytest.importorskip("rtc_server.settings")
+    env = environment(cluster_config["services"]["backend"])
+    env["RTC_INSTANCE_URL"] = "http://172.18.0.5:5000"  # what the command exports
+    saved = {key: os.environ.pop(key) for key in list(os.environ) if key.startswith("RTC_")}
+    os.environ.update({key: value for key, value in env.items() if key.startswith("RTC_")})
+    try:
+        settings = settings_module.Settings(_cli_parse_args=[])
+    finally:
+        for key in [key for key in os.environ if key.startswith("RTC_")]:
+            del os.environ[key]
+        os.environ.update(saved)
+    assert settings.database_url.get_secret_value() == env["RTC_DATABASE_URL"]
+    assert settings.redis_url.get_secret_value() == "redis://redis:6379/0"
+    assert settings.instance_url == "http://172.18.0.5:5000"
+    assert settings.trusted_proxies
