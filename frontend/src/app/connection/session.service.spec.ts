@@ -4,7 +4,8 @@ import { RoomStore } from '../room/room-store';
 import { NotificationService } from '../shared/notification.service';
 import { caption, joinToken, translation } from '../testing/messages';
 import { FakeWebSocket, until } from '../testing/fake-websocket';
-import { SessionService, SessionSettings } from './session.service';
+import { I18n } from '../i18n/i18n.service';
+import { SessionService, SessionSettings, retryDelay } from './session.service';
 
 const SETTINGS: SessionSettings = {
   room: 'standup',
@@ -57,11 +58,11 @@ describe('SessionService', () => {
     return FakeWebSocket.latest.sentOfType('offer')[0]['sdp'] as string;
   }
 
-  it('opens /ws on the page’s host and joins with the chosen settings', async () => {
+  it('opens /ws?room= on the page’s host and joins with the chosen settings', async () => {
     session.join(SETTINGS);
     expect(session.state()).toBe('connecting');
     const socket = FakeWebSocket.latest;
-    expect(socket.url).toBe(`ws://${location.host}/ws`);
+    expect(socket.url).toBe(`ws://${location.host}/ws?room=standup`);
     socket.accept();
     await until(() => socket.sent.length > 0);
     expect(socket.sent).toEqual([
@@ -73,6 +74,7 @@ describe('SessionService', () => {
     const captions = TestBed.inject(CaptionStore);
     session.join({ ...SETTINGS, captionsOnly: true });
     const socket = FakeWebSocket.latest;
+    expect(socket.url).toBe(`ws://${location.host}/ws?view=standup`);
     socket.accept();
     await until(() => socket.sent.length > 0);
     expect(socket.sent[0]).toEqual(jasmine.objectContaining({ type: 'join', captions_only: true }));
@@ -90,6 +92,7 @@ describe('SessionService', () => {
     socket.drop();
     await until(() => FakeWebSocket.instances.length === 2, 2000);
     const second = FakeWebSocket.latest;
+    expect(second.url).toBe(`ws://${location.host}/ws?view=standup`);
     second.accept();
     await until(() => second.sentOfType('join').length === 1);
     expect(second.sentOfType('join')[0]).toEqual(
@@ -293,6 +296,156 @@ describe('SessionService', () => {
     FakeWebSocket.latest.accept();
     await until(() => FakeWebSocket.latest.sentOfType('join').length === 1);
     expect(FakeWebSocket.latest.sentOfType('join')[0]['resume']).toBeUndefined();
+  });
+
+  for (const [code, text] of [
+    ['room_moving', 'The room is moving to another server'],
+    ['cluster_unavailable', 'The server cannot open rooms just now'],
+    ['shutting_down', 'The server is restarting'],
+  ]) {
+    it(`keeps reconnecting, resuming its session, when a join is refused with ${code}`, async () => {
+      spyOn(Math, 'random').and.returnValue(0);
+      session.join(SETTINGS);
+      const first = FakeWebSocket.latest;
+      first.accept();
+      first.receive(joined({ resume_token: 'tok-1' }));
+      first.drop();
+      await until(() => FakeWebSocket.instances.length === 2, 2000);
+      const second = FakeWebSocket.latest;
+      second.accept();
+      await until(() => second.sentOfType('join').length === 1);
+      second.receive({ type: 'error', code, message: 'from the server' });
+
+      expect(session.state()).toBe('reconnecting');
+      expect(session.detail()).toBe(text);
+      expect(second.readyState).toBe(FakeWebSocket.CLOSED); // closed by the client at once
+      await until(() => FakeWebSocket.instances.length === 3, 2000);
+      const third = FakeWebSocket.latest;
+      expect(third.url).toBe(`ws://${location.host}/ws?room=standup`);
+      third.accept();
+      await until(() => third.sentOfType('join').length === 1);
+      expect(third.sentOfType('join')[0]['resume']).toEqual(
+        jasmine.objectContaining({ participant_id: ADA.id, token: 'tok-1' }),
+      );
+    });
+  }
+
+  it('says in Korean too why it is reconnecting, before ever having joined', () => {
+    const i18n = TestBed.inject(I18n);
+    try {
+      i18n.use('ko');
+      session.join({ ...SETTINGS, captionsOnly: true });
+      FakeWebSocket.latest.accept();
+      FakeWebSocket.latest.receive({ type: 'error', code: 'cluster_unavailable', message: 'x' });
+      expect(session.state()).toBe('reconnecting');
+      expect(session.detail()).toBe('지금은 서버가 회의실을 열 수 없습니다');
+    } finally {
+      localStorage.clear();
+    }
+  });
+
+  it('reconnects when a joined room’s host goes away mid-session (room_moving)', () => {
+    session.join({ ...SETTINGS, captionsOnly: true });
+    FakeWebSocket.latest.accept();
+    FakeWebSocket.latest.receive(joined({ resume_token: 'tok-1' }));
+    expect(session.state()).toBe('connected');
+    FakeWebSocket.latest.receive({ type: 'error', code: 'room_moving', message: 'moving' });
+    expect(session.state()).toBe('reconnecting');
+    expect(session.detail()).toBe('The room is moving to another server');
+  });
+
+  describe('after the instance hosting the room is killed', () => {
+    /** The time, in fake milliseconds, as the clock ticks on. */
+    let now = 0;
+    const flush = async () => {
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    };
+    const advance = async (ms: number) => {
+      for (const end = now + ms; now < end; now += 50) {
+        jasmine.clock().tick(50);
+        await flush();
+      }
+    };
+
+    beforeEach(() => {
+      now = 0;
+      jasmine.clock().install();
+      jasmine.clock().mockDate(new Date(2030, 0, 1));
+    });
+    afterEach(() => jasmine.clock().uninstall());
+
+    for (const captionsOnly of [false, true]) {
+      it(`is back in the room within 2 s of the lease lapsing (captions only: ${captionsOnly})`, async () => {
+        spyOn(Math, 'random').and.returnValue(0.999); // the longest waits jitter allows
+        const LEASE_LAPSES_MS = 6_000;
+        session.join({ ...SETTINGS, captionsOnly });
+        const first = FakeWebSocket.latest;
+        first.accept();
+        first.receive(joined({ resume_token: 'tok-1' }));
+        first.drop(); // the host dies: its connections close
+
+        // Until the lease lapses, any instance answers that the room is moving.
+        let rejoinedAt: number | null = null;
+        const answered = new Set<FakeWebSocket>([first]);
+        while (rejoinedAt === null && now < 20_000) {
+          await advance(50);
+          const socket = FakeWebSocket.latest;
+          if (answered.has(socket)) continue;
+          answered.add(socket);
+          expect(socket.url).toBe(
+            `ws://${location.host}/ws?${captionsOnly ? 'view' : 'room'}=standup`,
+          );
+          socket.accept();
+          await flush();
+          expect(socket.sentOfType('join')[0]['resume']).toEqual(
+            jasmine.objectContaining({ participant_id: ADA.id, token: 'tok-1' }),
+          );
+          if (now < LEASE_LAPSES_MS) {
+            socket.receive({ type: 'error', code: 'room_moving', message: 'moving' });
+          } else {
+            rejoinedAt = now;
+          }
+        }
+        expect(rejoinedAt).not.toBeNull();
+        expect(rejoinedAt!).toBeLessThanOrEqual(LEASE_LAPSES_MS + 2_000);
+        expect(session.state()).toBe('reconnecting');
+      });
+    }
+
+    it('backs off from a server that stays down, then gives up', async () => {
+      spyOn(Math, 'random').and.returnValue(0); // the shortest waits jitter allows
+      session.join({ ...SETTINGS, captionsOnly: true });
+      const attempts: number[] = [];
+      while (session.state() !== 'failed' && now < 600_000) {
+        const socket = FakeWebSocket.latest;
+        if (attempts.length < FakeWebSocket.instances.length) {
+          attempts.push(now);
+          socket.drop(); // nothing answers
+        }
+        await advance(50);
+      }
+      expect(session.state()).toBe('failed');
+      expect(session.detail()).toContain('Gave up after 15 attempts');
+      expect(attempts.length).toBe(16); // the first try and 15 more
+      const gaps = attempts.slice(1).map((at, i) => at - attempts[i]);
+      expect(gaps.slice(0, 8).every((gap) => gap <= 2_000)).toBeTrue();
+      expect(gaps.at(-1)!).toBeGreaterThanOrEqual(20_000);
+      expect(attempts.at(-1)!).toBeGreaterThanOrEqual(100_000); // not a hammering loop
+    });
+  });
+
+  it('waits briefly for the first attempts and backs off after, with jitter', () => {
+    const shortest = Array.from({ length: 15 }, (_, i) => retryDelay(i + 1, 0));
+    const longest = Array.from({ length: 15 }, (_, i) => retryDelay(i + 1, 0.9999));
+    expect(shortest.slice(0, 3)).toEqual([375, 750, 1125]);
+    expect(longest.slice(0, 8).every((ms) => ms <= 2_000)).toBeTrue();
+    expect(longest.slice(0, 8).reduce((a, b) => a + b)).toBeLessThanOrEqual(15_000);
+    for (let i = 8; i < 15; i++) expect(shortest[i]).toBeGreaterThanOrEqual(shortest[i - 1]);
+    expect(shortest[8]).toBeGreaterThan(2_000);
+    expect(Math.max(...longest)).toBeGreaterThan(37_000); // 30 s at most, plus jitter
+    expect(Math.max(...longest)).toBeLessThanOrEqual(37_500);
+    expect(retryDelay(40, 0.5)).toBe(30_000);
+    expect(retryDelay(1, 0.5)).toBe(500);
   });
 
   it('retries later while the speech service is still starting', () => {

@@ -40,9 +40,18 @@ export interface SessionSettings {
 const CONNECT_TIMEOUT_MS = 20_000;
 // After Chromium's own `disconnected` (about 6 s after the path died): more time for a blip.
 const DISCONNECTED_GRACE_MS = 2_000;
-const RETRY_BASE_MS = 1_000;
+/**
+ * Reconnecting: quick attempts first (a killed instance's room is placed anew within seconds,
+ * once its lease lapses), then exponential backoff up to RETRY_MAX_MS so a server that stays
+ * down is not hammered. About two and a half minutes in all before giving up.
+ */
+const RETRY_BASE_MS = 500;
+const QUICK_RETRIES = 8;
+const QUICK_MAX_MS = 1_500;
 const RETRY_MAX_MS = 30_000;
-const MAX_RETRIES = 10;
+const MAX_RETRIES = 15;
+/** Each delay is scaled by 1 ± this at random, so a room's clients do not return at once. */
+const RETRY_JITTER = 0.25;
 const STATS_INTERVAL_MS = 2_000;
 const LEAVE_GRACE_MS = 1_000;
 /** Backoff starts over only after a connection held this long, not on every brief success. */
@@ -70,6 +79,16 @@ const RESOLVED_NOTICES = new Set([
 ]);
 /** Notices that the speaker is not heard or not captioned: a reconnect is offered. */
 const NOT_HEARD_NOTICES = new Set(['audio_not_arriving', 'speech_not_captioned']);
+/**
+ * Refusals that pass: the instance is draining, the cluster cannot place a new room without
+ * Redis, or the room's host is gone and the room is about to be placed elsewhere. The client
+ * tries again (resuming its session) with the usual backoff instead of ending the session.
+ */
+const TEMPORARY_ERRORS: Record<string, MessageKey> = {
+  shutting_down: 'lost.shuttingDown',
+  cluster_unavailable: 'lost.clusterUnavailable',
+  room_moving: 'lost.roomMoving',
+};
 /** Answers to the offer that would only repeat with the same browser. */
 const OFFER_ERRORS = new Set(['bad_sdp', 'no_audio', 'too_many_speakers']);
 /** Notices the app says in its own words (and language) rather than the server's. */
@@ -218,7 +237,8 @@ export class SessionService {
     this.detail.set('');
     this.retryAt.set(null);
     const guard = this.guard();
-    this.socket = new SignalingSocket(signalingUrl(document.baseURI), {
+    const { room, captionsOnly } = this.settings()!;
+    this.socket = new SignalingSocket(signalingUrl(document.baseURI, room, captionsOnly), {
       message: guard((message: WebSocketMessage) => this.onSignal(message)),
       lost: guard((loss: SignalingLoss) =>
         this.connectionLost(this.t(loss === 'closed' ? 'lost.closed' : 'lost.silent')),
@@ -346,6 +366,8 @@ export class SessionService {
     } else if (code === 'connection_lost') {
       // The server holds the session a while: resuming brings back the captions missed.
       this.connectionLost(this.t('lost.media'));
+    } else if (code in TEMPORARY_ERRORS) {
+      this.connectionLost(this.t(TEMPORARY_ERRORS[code]));
     } else if (code === 'not_ready') {
       this.connectionLost(this.t('lost.notReady'));
     } else if (code === 'internal') {
@@ -497,9 +519,7 @@ export class SessionService {
       this.fail(this.t('lost.gaveUp', { reason, attempts: MAX_RETRIES }));
       return;
     }
-    const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.failures - 1));
-    // Jitter keeps a room's clients from all returning at the same instant after an outage.
-    const delay = Math.round(backoff * (0.8 + Math.random() * 0.4));
+    const delay = retryDelay(this.failures, Math.random());
     console.warn(`Connection lost (${reason}); trying again in ${delay} ms`);
     this.state.set('reconnecting');
     this.detail.set(reason);
@@ -536,6 +556,20 @@ export class SessionService {
     this.timers.forEach((id) => clearTimeout(id));
     this.timers = [];
   }
+}
+
+/**
+ * How long to wait before reconnection attempt `attempt` (1, 2, ...), `random` in [0, 1):
+ * 0.5, 1 and then 1.5 s for the first QUICK_RETRIES attempts, doubling from there to at most
+ * RETRY_MAX_MS; each ±RETRY_JITTER at random, which keeps a room's clients (a lecture's
+ * audience) from all returning to a new host at the same instant.
+ */
+export function retryDelay(attempt: number, random: number): number {
+  const backoff =
+    attempt <= QUICK_RETRIES
+      ? Math.min(QUICK_MAX_MS, RETRY_BASE_MS * attempt)
+      : Math.min(RETRY_MAX_MS, QUICK_MAX_MS * 2 ** (attempt - QUICK_RETRIES));
+  return Math.round(backoff * (1 - RETRY_JITTER + 2 * RETRY_JITTER * random));
 }
 
 function readMeeting(): Omit<SessionSettings, 'token'> | null {

@@ -241,6 +241,39 @@ describe('JoinScreen', () => {
     expect(start).not.toHaveBeenCalled();
   });
 
+  describe('opened from a captions-only link', () => {
+    const token = joinToken('lecture');
+    beforeEach(async () => {
+      history.pushState(null, '', `${location.pathname}?room=lecture&view=captions#token=${token}`);
+      fixture = TestBed.createComponent(JoinScreen);
+      element = fixture.nativeElement;
+      await fixture.whenStable();
+    });
+    afterEach(() => history.pushState(null, '', location.pathname));
+
+    it('has Captions only chosen, and keeps the link’s form in the address', async () => {
+      expect(byTestId('join-captions-only').getAttribute('aria-pressed')).toBe('true');
+      expect(byTestId('join-speak').getAttribute('aria-pressed')).toBe('false');
+      expect(byTestId('mic-check')).toBeNull();
+      type('join-name', 'Hall B');
+      byTestId<HTMLButtonElement>('join-submit').click();
+      await fixture.whenStable();
+      expect(join).toHaveBeenCalledOnceWith(
+        jasmine.objectContaining({ room: 'lecture', listenOnly: true, captionsOnly: true, token }),
+      );
+      const [, , address] = (history.replaceState as jasmine.Spy).calls.mostRecent().args;
+      const url = new URL(address as string);
+      expect([url.search, url.hash]).toEqual(['?room=lecture&view=captions', `#token=${token}`]);
+    });
+
+    it('still lets the guest choose to speak', async () => {
+      byTestId<HTMLButtonElement>('join-speak').click();
+      await fixture.whenStable();
+      expect(byTestId('join-captions-only').getAttribute('aria-pressed')).toBe('false');
+      expect(byTestId('mic-check')).not.toBeNull();
+    });
+  });
+
   describe('with join tokens', () => {
     const useConfig = async (auth: string) => {
       const config = { ...CONFIG, auth };

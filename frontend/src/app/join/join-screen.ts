@@ -20,6 +20,7 @@ import { NotificationService } from '../shared/notification.service';
 import { PreferencesService } from '../shared/preferences.service';
 import { joinTokenProblem, tokenForRoom } from '../shared/join-token';
 import {
+  captionsOnlyFromUrl,
   inviteLink,
   randomRoomName,
   roomFromUrl,
@@ -64,8 +65,10 @@ export class JoinScreen {
   protected readonly name = signal(this.saved.name);
   protected readonly language = signal(this.saved.language);
   protected readonly captionLanguage = signal<string | null>(this.saved.captionLanguage);
-  protected readonly listenOnly = signal(this.saved.listenOnly);
-  protected readonly captionsOnly = signal(this.saved.captionsOnly);
+  /** A captions-only link (`view=captions`) chooses Captions only, whatever was used last. */
+  private readonly linkedCaptionsOnly = captionsOnlyFromUrl(new URL(location.href));
+  protected readonly listenOnly = signal(this.linkedCaptionsOnly || this.saved.listenOnly);
+  protected readonly captionsOnly = signal(this.linkedCaptionsOnly || this.saved.captionsOnly);
   protected readonly modes = JOIN_MODES;
   protected readonly mode = computed<JoinMode>(() =>
     this.captionsOnly() ? 'captions' : this.listenOnly() ? 'listen' : 'speak',
@@ -191,7 +194,7 @@ export class JoinScreen {
       if (!ready) return;
       this.mic.wake();
     }
-    history.replaceState(null, '', inviteLink(room, location.href, token));
+    history.replaceState(null, '', inviteLink(room, location.href, token, settings.captionsOnly));
     this.session.join(settings);
   }
 }

@@ -80,3 +80,37 @@ describe('RoomView caption language', () => {
     expect(change).toHaveBeenCalledOnceWith('en');
   });
 });
+
+describe('RoomView links', () => {
+  it('copies an invite link and a captions-only link for the room', async () => {
+    spyOn(window, 'fetch').and.callFake(async () => new Response('{}', { status: 404 }));
+    const session = TestBed.inject(SessionService);
+    session.settings.set({
+      room: 'lecture',
+      name: 'Ada',
+      language: 'en',
+      captionLanguage: null,
+      listenOnly: false,
+      captionsOnly: false,
+      forceRelay: false,
+      token: 'abc',
+    });
+    const copied = spyOn(navigator.clipboard, 'writeText').and.resolveTo();
+    const fixture = TestBed.createComponent(RoomView);
+    await fixture.whenStable();
+    const element: HTMLElement = fixture.nativeElement;
+    const click = async (id: string) => {
+      element.querySelector<HTMLButtonElement>(`[data-testid="${id}"]`)!.click();
+      await fixture.whenStable();
+      return new URL(copied.calls.mostRecent().args[0]);
+    };
+
+    const invite = await click('copy-invite');
+    expect([invite.search, invite.hash]).toEqual(['?room=lecture', '#token=abc']);
+    const captions = await click('copy-captions-link');
+    expect([captions.search, captions.hash]).toEqual(['?room=lecture&view=captions', '#token=abc']);
+    expect(
+      element.querySelector('[data-testid="copy-captions-link"]')!.getAttribute('aria-label'),
+    ).toContain('captions-only');
+  });
+});

@@ -66,12 +66,15 @@ export class RoomView {
   );
   protected readonly showReason = signal(false);
 
-  protected async copyInvite(): Promise<void> {
+  /** Copies the room's invite link, or with `captionsOnly` one that opens in Captions only. */
+  protected async copyInvite(captionsOnly = false): Promise<void> {
     const token = this.session.settings()?.token ?? null;
-    const copied = await copyText(inviteLink(this.roomName(), document.baseURI, token));
+    const link = inviteLink(this.roomName(), document.baseURI, token, captionsOnly);
+    const copied = await copyText(link);
+    const done = captionsOnly ? 'room.captionsLinkCopied' : 'room.inviteCopied';
     this.notifications.show(
       copied ? 'success' : 'error',
-      this.t(copied ? 'room.inviteCopied' : 'join.linkNotCopied'),
+      this.t(copied ? done : 'join.linkNotCopied'),
     );
   }
 

@@ -1,4 +1,5 @@
 import {
+  captionsOnlyFromUrl,
   inviteLink,
   randomRoomName,
   roomFromUrl,
@@ -44,9 +45,37 @@ describe('room links', () => {
     expect(tokenFromUrl(new URL('https://c.example/?token=leaky'))).toBeNull();
   });
 
+  it('builds a captions-only link that the join screen recognises', () => {
+    const link = inviteLink('lecture', 'https://c.example/?room=a#token=old', 'abc', true);
+    expect(link).toBe('https://c.example/?room=lecture&view=captions#token=abc');
+    expect(captionsOnlyFromUrl(new URL(link))).toBeTrue();
+    expect(roomFromUrl(new URL(link))).toBe('lecture');
+    expect(inviteLink('b', 'https://c.example/?room=a&view=captions')).toBe(
+      'https://c.example/?room=b',
+    );
+    expect(captionsOnlyFromUrl(new URL('https://c.example/?room=a'))).toBeFalse();
+    expect(captionsOnlyFromUrl(new URL('https://c.example/?room=a&view=other'))).toBeFalse();
+  });
+
   it('uses ws: or wss: like the page, on the same host', () => {
-    expect(signalingUrl('http://127.0.0.1:5000/')).toBe('ws://127.0.0.1:5000/ws');
-    expect(signalingUrl('https://captions.example/')).toBe('wss://captions.example/ws');
+    expect(signalingUrl('http://127.0.0.1:5000/', 'a', false)).toBe(
+      'ws://127.0.0.1:5000/ws?room=a',
+    );
+    expect(signalingUrl('https://captions.example/app/', 'a', false)).toBe(
+      'wss://captions.example/app/ws?room=a',
+    );
+  });
+
+  it('names the room for participants and for captions-only viewers apart, encoded', () => {
+    expect(signalingUrl('https://c.example/?room=x#token=t', 'team_2-b', false)).toBe(
+      'wss://c.example/ws?room=team_2-b',
+    );
+    expect(signalingUrl('https://c.example/', 'lecture', true)).toBe(
+      'wss://c.example/ws?view=lecture',
+    );
+    const odd = new URL(signalingUrl('https://c.example/', 'a&view=b#c', true));
+    expect([...odd.searchParams]).toEqual([['view', 'a&view=b#c']]);
+    expect(odd.hash).toBe('');
   });
 
   it('makes random room names the server accepts', () => {

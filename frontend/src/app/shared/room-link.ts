@@ -34,14 +34,25 @@ export function tokenFromUrl(url: URL): string | null {
   return new URLSearchParams(url.hash.slice(1)).get('token') || null;
 }
 
+/** Whether a page address asks for the join screen with Captions only chosen (`view=captions`). */
+export function captionsOnlyFromUrl(url: URL): boolean {
+  return url.searchParams.get('view') === 'captions';
+}
+
 /**
  * A link that opens this app with `room` filled in (a query string works on every server),
- * and with the room's join token, if there is one, in the fragment.
+ * and with the room's join token, if there is one, in the fragment. A captions-only link
+ * (`&view=captions`) opens the join screen with Captions only chosen: for a lecture's audience.
  */
-export function inviteLink(room: string, base: string, token: string | null = null): string {
+export function inviteLink(
+  room: string,
+  base: string,
+  token: string | null = null,
+  captionsOnly = false,
+): string {
   const url = new URL(base);
   url.pathname = url.pathname.replace(/\/r\/[^/]*\/?$/, '/');
-  url.search = new URLSearchParams({ room }).toString();
+  url.search = new URLSearchParams({ room, ...(captionsOnly && { view: 'captions' }) }).toString();
   url.hash = token ? new URLSearchParams({ token }).toString() : '';
   return url.toString();
 }
@@ -54,9 +65,15 @@ export function randomRoomName(random: () => number = Math.random): string {
   return `${pick(adjectives)}-${pick(nouns)}-${1000 + Math.floor(random() * 9000)}`;
 }
 
-/** The signaling WebSocket beside the app (`ws:` or `wss:` as the page), e.g. `wss://host/ws`. */
-export function signalingUrl(base: string): string {
+/**
+ * The signaling WebSocket beside the app (`ws:` or `wss:` as the page) for joining `room`:
+ * `wss://host/ws?room=<room>` as a participant, `wss://host/ws?view=<room>` for captions only.
+ * A cluster's proxy routes on these: every participant of a room reaches the instance hosting
+ * it, while captions-only viewers spread over all instances.
+ */
+export function signalingUrl(base: string, room: string, captionsOnly: boolean): string {
   const url = new URL('ws', base);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.search = new URLSearchParams({ [captionsOnly ? 'view' : 'room']: room }).toString();
   return url.toString();
 }
