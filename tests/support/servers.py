@@ -77,7 +77,7 @@ def start_backend(
 def _run_backend(
     env: dict[str, str], args: list[str] | None, ready_timeout: float, source: Path
 ) -> Iterator[BackendProcess]:
-    port = free_port()
+    port = int(env.get("RTC_PORT") or free_port())  # a cluster's instance knows its URL first
     OUTPUT.mkdir(exist_ok=True)
     log_path = OUTPUT / f"backend-{port}.log"
     environment = {
