@@ -237,7 +237,7 @@ def test_ingress_hashes_joins_on_the_room(objects: list[Obj]) -> None:
     assert [path["path"] for path in to_backend.values()] == ["/ws"]
     (name,) = to_backend
     annotations = ingresses[name]["metadata"]["annotations"]
-    assert annotations["nginx.ingress.kubernetes.io/upstream-hash-by"] == "$arg_room"
+    assert annotations["nginx.ingress.kubernetes.io/upstream-hash-by"] == "$arg_room$arg_viewer"
     assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
     assert int(annotations["nginx.ingress.kubernetes.io/proxy-send-timeout"]) >= 3600
     for ingress in ingresses.values():

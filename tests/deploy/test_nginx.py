@@ -313,7 +313,7 @@ def test_every_join_of_a_room_reaches_the_same_backend(cluster_url: str) -> None
 def test_the_room_hash_is_consistent() -> None:
     """Consistent: a backend that comes or goes moves only its own share of the rooms."""
     upstream = NGINX_CONF.read_text().split("upstream backend {", 1)[1].split("}", 1)[0]
-    assert "hash $arg_room consistent;" in upstream
+    assert "hash $arg_room$arg_viewer consistent;" in upstream
 
 
 def test_different_rooms_spread_over_the_backends(cluster_url: str) -> None:
@@ -321,8 +321,18 @@ def test_different_rooms_spread_over_the_backends(cluster_url: str) -> None:
     assert len(hosts) > 1, hosts
 
 
+VIEWERS = [f"v{n:03d}" for n in range(30)]
+
+
+def test_viewers_spread_over_every_backend_and_each_keeps_to_its_own(cluster_url: str) -> None:
+    first = {viewer: reached(cluster_url, f"view=lecture&viewer={viewer}") for viewer in VIEWERS}
+    assert set(first.values()) == {"a", "b", "c"}, Counter(first.values())
+    for viewer in VIEWERS[::-1]:  # a viewer reconnecting finds what it missed where it was
+        assert reached(cluster_url, f"view=lecture&viewer={viewer}") == first[viewer]
+
+
 @pytest.mark.parametrize("query", ["view=standup", "view="])
-def test_requests_without_a_room_go_round_robin(cluster_url: str, query: str) -> None:
+def test_requests_with_neither_room_nor_viewer_go_round_robin(cluster_url: str, query: str) -> None:
     answers = Counter(reached(cluster_url, query) for _ in range(30))
     assert set(answers) == {"a", "b", "c"}, answers
     assert max(answers.values()) - min(answers.values()) <= 1, answers

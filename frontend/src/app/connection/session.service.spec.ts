@@ -74,7 +74,9 @@ describe('SessionService', () => {
     const captions = TestBed.inject(CaptionStore);
     session.join({ ...SETTINGS, captionsOnly: true });
     const socket = FakeWebSocket.latest;
-    expect(socket.url).toBe(`ws://${location.host}/ws?view=standup`);
+    const viewer = new URL(socket.url).searchParams.get('viewer');
+    expect(viewer).toMatch(/^[a-z0-9]{12}$/);
+    expect(socket.url).toBe(`ws://${location.host}/ws?view=standup&viewer=${viewer}`);
     socket.accept();
     await until(() => socket.sent.length > 0);
     expect(socket.sent[0]).toEqual(jasmine.objectContaining({ type: 'join', captions_only: true }));
@@ -92,7 +94,7 @@ describe('SessionService', () => {
     socket.drop();
     await until(() => FakeWebSocket.instances.length === 2, 2000);
     const second = FakeWebSocket.latest;
-    expect(second.url).toBe(`ws://${location.host}/ws?view=standup`);
+    expect(second.url).toBe(`ws://${location.host}/ws?view=standup&viewer=${viewer}`);
     second.accept();
     await until(() => second.sentOfType('join').length === 1);
     expect(second.sentOfType('join')[0]).toEqual(
@@ -393,7 +395,9 @@ describe('SessionService', () => {
           if (answered.has(socket)) continue;
           answered.add(socket);
           expect(socket.url).toBe(
-            `ws://${location.host}/ws?${captionsOnly ? 'view' : 'room'}=standup`,
+            captionsOnly
+              ? `ws://${location.host}/ws?view=standup&viewer=${session['viewerId']}`
+              : `ws://${location.host}/ws?room=standup`,
           );
           socket.accept();
           await flush();

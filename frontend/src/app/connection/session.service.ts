@@ -17,7 +17,7 @@ import {
 import { RoomStore } from '../room/room-store';
 import { ACCESS_ERRORS, tokenForRoom } from '../shared/join-token';
 import { NotificationService } from '../shared/notification.service';
-import { signalingUrl, tokenFromUrl } from '../shared/room-link';
+import { newViewerId, signalingUrl, tokenFromUrl } from '../shared/room-link';
 import { DiagnosticsService } from './diagnostics.service';
 import { MediaPeer } from './media-peer';
 import { SignalingLoss, SignalingSocket } from './signaling-socket';
@@ -134,6 +134,8 @@ export class SessionService {
   readonly refusal = signal<Message | null>(null);
 
   private socket: SignalingSocket | null = null;
+  /** Kept across reconnections: a cluster's proxy sends a viewer back where it was. */
+  private readonly viewerId = newViewerId();
   private peer: MediaPeer | null = null;
   /** Bumped whenever an attempt is torn down, so its late callbacks are ignored. */
   private generation = 0;
@@ -238,7 +240,8 @@ export class SessionService {
     this.retryAt.set(null);
     const guard = this.guard();
     const { room, captionsOnly } = this.settings()!;
-    this.socket = new SignalingSocket(signalingUrl(document.baseURI, room, captionsOnly), {
+    const url = signalingUrl(document.baseURI, room, captionsOnly, this.viewerId);
+    this.socket = new SignalingSocket(url, {
       message: guard((message: WebSocketMessage) => this.onSignal(message)),
       lost: guard((loss: SignalingLoss) =>
         this.connectionLost(this.t(loss === 'closed' ? 'lost.closed' : 'lost.silent')),

@@ -3,6 +3,7 @@ import {
   inviteLink,
   randomRoomName,
   roomFromUrl,
+  newViewerId,
   signalingUrl,
   suggestRoomName,
   tokenFromUrl,
@@ -58,24 +59,33 @@ describe('room links', () => {
   });
 
   it('uses ws: or wss: like the page, on the same host', () => {
-    expect(signalingUrl('http://127.0.0.1:5000/', 'a', false)).toBe(
+    expect(signalingUrl('http://127.0.0.1:5000/', 'a', false, 'v1')).toBe(
       'ws://127.0.0.1:5000/ws?room=a',
     );
-    expect(signalingUrl('https://captions.example/app/', 'a', false)).toBe(
+    expect(signalingUrl('https://captions.example/app/', 'a', false, 'v1')).toBe(
       'wss://captions.example/app/ws?room=a',
     );
   });
 
   it('names the room for participants and for captions-only viewers apart, encoded', () => {
-    expect(signalingUrl('https://c.example/?room=x#token=t', 'team_2-b', false)).toBe(
+    expect(signalingUrl('https://c.example/?room=x#token=t', 'team_2-b', false, 'v1')).toBe(
       'wss://c.example/ws?room=team_2-b',
     );
-    expect(signalingUrl('https://c.example/', 'lecture', true)).toBe(
-      'wss://c.example/ws?view=lecture',
+    expect(signalingUrl('https://c.example/', 'lecture', true, 'k3x9')).toBe(
+      'wss://c.example/ws?view=lecture&viewer=k3x9',
     );
-    const odd = new URL(signalingUrl('https://c.example/', 'a&view=b#c', true));
-    expect([...odd.searchParams]).toEqual([['view', 'a&view=b#c']]);
+    const odd = new URL(signalingUrl('https://c.example/', 'a&view=b#c', true, 'v1'));
+    expect([...odd.searchParams]).toEqual([
+      ['view', 'a&view=b#c'],
+      ['viewer', 'v1'],
+    ]);
     expect(odd.hash).toBe('');
+  });
+
+  it('makes random viewer ids of letters and digits', () => {
+    expect(newViewerId(() => 0)).toBe('000000000000');
+    expect(newViewerId()).toMatch(/^[a-z0-9]{12}$/);
+    expect(newViewerId()).not.toBe(newViewerId());
   });
 
   it('makes random room names the server accepts', () => {

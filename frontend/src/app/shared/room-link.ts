@@ -67,13 +67,25 @@ export function randomRoomName(random: () => number = Math.random): string {
 
 /**
  * The signaling WebSocket beside the app (`ws:` or `wss:` as the page) for joining `room`:
- * `wss://host/ws?room=<room>` as a participant, `wss://host/ws?view=<room>` for captions only.
- * A cluster's proxy routes on these: every participant of a room reaches the instance hosting
- * it, while captions-only viewers spread over all instances.
+ * `wss://host/ws?room=<room>` as a participant, `wss://host/ws?view=<room>&viewer=<viewer>`
+ * for captions only. A cluster's proxy routes on these: every participant of a room reaches
+ * the instance hosting it, while captions-only viewers spread over all instances by their
+ * `viewer` id, each reconnecting to the instance that kept what it missed.
  */
-export function signalingUrl(base: string, room: string, captionsOnly: boolean): string {
+export function signalingUrl(
+  base: string,
+  room: string,
+  captionsOnly: boolean,
+  viewer: string,
+): string {
   const url = new URL('ws', base);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.search = new URLSearchParams({ [captionsOnly ? 'view' : 'room']: room }).toString();
+  const query: Record<string, string> = captionsOnly ? { view: room, viewer } : { room };
+  url.search = new URLSearchParams(query).toString();
   return url.toString();
+}
+
+/** A viewer's id for `signalingUrl`: random, kept for as long as the page is open. */
+export function newViewerId(random: () => number = Math.random): string {
+  return Array.from({ length: 12 }, () => Math.floor(random() * 36).toString(36)).join('');
 }
