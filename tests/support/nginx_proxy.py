@@ -129,13 +129,16 @@ def write_config(
     # As root, nginx would hand requests to 'nobody' workers, which cannot read
     # pytest's private temp folders; keep the workers as the current user.
     user = f"user {pwd.getpwuid(os.getuid()).pw_name};" if os.geteuid() == 0 else ""
+    # Each proxied WebSocket holds two connections (client and backend): room for a
+    # thousand captions-only viewers of a cluster (bench.cluster), within the open-file limit
+    # nginx inherits.
     main = f"""
 {user}
 worker_processes 1;
 daemon off;
 pid {workdir}/nginx.pid;
 error_log {workdir}/error.log warn;
-events {{ worker_connections 256; }}
+events {{ worker_connections 4096; }}
 http {{
     {mime}
     default_type application/octet-stream;
