@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -69,7 +69,7 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
 
     async def load() -> WhisperEngine:
         nonlocal transcripts
-        transcripts = await open_transcript_store(settings)
+        transcripts = await open_transcript_store(settings, _waiting_for(state))
         if settings.retention_days:
             housekeeping.spawn(purge_periodically(transcripts, settings.retention_days))
         engine = await asyncio.to_thread(load_engine, settings)
@@ -141,6 +141,13 @@ def _join_cluster(state: AppState, engine: WhisperEngine) -> Cluster | None:
     cluster = Cluster.connect(settings, load)
     log.info("cluster mode: instance %s at %s", cluster.node.id, cluster.node.url)
     return cluster
+
+
+def _waiting_for(state: AppState) -> Callable[[str | None], None]:
+    def record(reason: str | None) -> None:
+        state.waiting_for = reason
+
+    return record
 
 
 def _record_load_failure(state: AppState, task: asyncio.Task[WhisperEngine]) -> None:

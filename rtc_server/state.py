@@ -22,6 +22,7 @@ class AppState:
     runtime: Runtime | None = None  # set once the model has loaded
     cluster: Cluster | None = None  # cluster mode (RTC_REDIS_URL), set with the runtime
     load_error: str | None = None
+    waiting_for: str | None = None  # why loading has not finished yet (an absent database)
     sessions: set[Session] = field(default_factory=set)
     websockets: set[web.WebSocketResponse] = field(default_factory=set)
     draining: asyncio.Future[None] | None = None  # set once shutdown has begun

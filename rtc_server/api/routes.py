@@ -40,6 +40,8 @@ async def health(request: web.Request) -> web.Response:
     }
     if state.load_error:
         body["error"] = state.load_error
+    if state.waiting_for:
+        body["waiting_for"] = state.waiting_for
     if state.runtime is not None:
         # Reported, never a 503: finals wait for the database, and a restart would not help.
         healthy = state.runtime.rooms.transcripts.health.healthy

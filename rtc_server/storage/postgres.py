@@ -57,6 +57,21 @@ class _Write:
     done: asyncio.Future[None]
 
 
+class DatabaseUnreachable(RuntimeError):
+    """The database did not answer, or is not ready yet: it may yet come up."""
+
+
+# A server that answered with one of these is up and will not change its mind by itself.
+_NOT_YET = ("starting up", "shutting down", "recovery", "too many")
+
+
+def _refused(error: psycopg.OperationalError) -> bool:
+    """Whether the database itself said no (a wrong password, no such database or role):
+    libpq reports those as FATAL, with no SQLSTATE on the exception."""
+    text = str(error)
+    return "FATAL:" in text and not any(reason in text for reason in _NOT_YET)
+
+
 class PostgresTranscriptStore:
     def __init__(self, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]]) -> None:
         self._pool = pool
@@ -81,7 +96,10 @@ class PostgresTranscriptStore:
             async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as db:
                 version = await migrate(db)
         except psycopg.Error as error:
-            raise RuntimeError(f"cannot open the transcript database {where}: {error}") from None
+            message = f"cannot open the transcript database {where}: {error}"
+            if isinstance(error, psycopg.OperationalError) and not _refused(error):
+                raise DatabaseUnreachable(message) from None
+            raise RuntimeError(message) from None
         pool = AsyncConnectionPool(
             conninfo,
             min_size=1,

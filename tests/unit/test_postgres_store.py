@@ -15,7 +15,7 @@ from rtc_server.settings import Settings
 from rtc_server.storage import postgres as postgres_store
 from rtc_server.storage.factory import open_transcript_store
 from rtc_server.storage.migrations import MIGRATIONS
-from rtc_server.storage.postgres import PostgresTranscriptStore
+from rtc_server.storage.postgres import DatabaseUnreachable, PostgresTranscriptStore
 from rtc_server.storage.sqlite import SqliteTranscriptStore
 from tests.support.postgres import PASSWORD, PostgresServer
 
@@ -96,6 +96,7 @@ async def test_a_refused_login_or_a_malformed_url_is_a_clear_error(
         str(refused.value)
     )
     assert "not-the-password" not in str(refused.value)
+    assert not isinstance(refused.value, DatabaseUnreachable)  # no use waiting for it
     for url in ("postgresql://ada:s%ecret@db/x", "postgresql://ada:s%zzcret@[::1/x"):
         with pytest.raises(RuntimeError, match="RTC_DATABASE_URL is malformed") as malformed:
             await PostgresTranscriptStore.open(url)
@@ -107,10 +108,30 @@ async def test_a_refused_login_or_a_malformed_url_is_a_clear_error(
 async def test_the_settings_choose_the_store(postgres: PostgresServer, tmp_path: Path) -> None:
     url = postgres.create_database()
     settings = Settings(database_url=url, data_dir=tmp_path)  # type: ignore[arg-type]
-    store = await open_transcript_store(settings)
+    store = await open_transcript_store(settings, print)
     assert isinstance(store, PostgresTranscriptStore)
     await store.close()
-    store = await open_transcript_store(Settings(data_dir=tmp_path))
+    store = await open_transcript_store(Settings(data_dir=tmp_path), print)
     assert isinstance(store, SqliteTranscriptStore)
     await store.close()
     assert PASSWORD not in repr(settings)
+
+
+async def test_a_database_not_up_yet_is_waited_for_and_says_why_meanwhile(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """As when a cluster's servers start before their database."""
+    settings = Settings(database_url=postgres.create_database(), data_dir=tmp_path)  # type: ignore[arg-type]
+    reasons: list[str | None] = []
+    await asyncio.to_thread(postgres.stop)
+    try:
+        opening = asyncio.ensure_future(open_transcript_store(settings, reasons.append))
+        await asyncio.sleep(2.5)
+        assert not opening.done()
+        assert reasons and "Connection refused" in str(reasons[0])
+    finally:
+        await asyncio.to_thread(postgres.start)
+    store = await asyncio.wait_for(opening, 30)
+    assert reasons[-1] is None  # no longer waiting
+    assert isinstance(store, PostgresTranscriptStore)
+    await store.close()
