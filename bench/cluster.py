@@ -407,7 +407,9 @@ async def measure_viewers(
             else:
                 refused[joined.reply["code"]] = refused.get(joined.reply["code"], 0) + 1
                 await joined.ws.close()
-        sessions = [total(scrape(i), "rtc_sessions") for i in cluster.instances]
+        sessions = [int(total(scrape(i), "rtc_sessions")) for i in cluster.instances]
+        ids = [instance_id_of(i) for i in cluster.instances]
+        host = host_index(cluster, redis_server.url(), room, ids)
         await speaker.connect(silence(0.2))
         before = [scrape(i) for i in cluster.instances]
         probe, cpu = LoopProbe(), CpuMeter(cluster, redis_server)
@@ -424,7 +426,8 @@ async def measure_viewers(
         "viewers_requested": count,
         "viewers_joined": len(viewers),
         "viewers_refused": refused,
-        "sessions_per_instance": [int(s) for s in sessions],
+        "sessions_per_instance": sessions,
+        "host_instance": None if host is None else host + 1,
         "viewer_join": spread([j.seconds for j in joins if j.ok]),
         "audio_s": round(audio_s, 1),
         "finals": len(finals),
@@ -433,6 +436,7 @@ async def measure_viewers(
         "delivery": spread(delays),
         "delivery_target_p95_s": DELIVERY_TARGET_P95_S,
         **cpu_figures(used, wall_s, len(viewers), audio_s),
+        **viewer_cost_elsewhere(used, sessions, host, audio_s),
         "server_event_loop_lag_over_100ms": lag_shares(before, after),
         "messages_dropped": dropped(before, after),
         "bench_loop_lateness": bench_loop,
@@ -470,6 +474,21 @@ def cpu_figures(
         "cpu_window_s": round(wall_s, 1),
         "cpu_cores_servers_and_nginx": round(with_nginx / wall_s, 3),
         "cpu_s_per_viewer_per_audio_s": round(with_nginx / per, 6) if per else None,
+        "nginx_cpu_s_per_viewer_per_audio_s": round(used["nginx"] / per, 6) if per else None,
+    }
+
+
+def viewer_cost_elsewhere(
+    used: dict[str, float], sessions: list[int], host: int | None, audio_s: float
+) -> dict[str, Any]:
+    """What a viewer costs without recognition: the instances that do not host the room
+    serve nothing but their viewers (captions from Redis)."""
+    others = [i for i in range(len(sessions)) if i != host]
+    viewers = sum(sessions[i] for i in others)
+    cpu = sum(used[f"instance_{i + 1}"] for i in others)
+    per = viewers * audio_s
+    return {
+        "cpu_s_per_viewer_per_audio_s_non_host": round(cpu / per, 6) if per else None,
     }
 
 
@@ -667,7 +686,15 @@ def table(results: dict[str, Any]) -> str:
             f"{delivery['p50_s']} / {delivery['p95_s']} / {delivery['max_s']}",
         ),
         ("CPU-s per viewer per audio-s (servers + nginx)", viewers["cpu_s_per_viewer_per_audio_s"]),
-        ("CPU-s over the speaking period", f"{viewers['cpu_s']} in {viewers['cpu_window_s']} s"),
+        (
+            "CPU-s per viewer per audio-s, non-host instances",
+            viewers["cpu_s_per_viewer_per_audio_s_non_host"],
+        ),
+        (
+            f"CPU-s over the speaking period (host: instance {viewers['host_instance']})",
+            ", ".join(f"{k} {v}" for k, v in viewers["cpu_s"].items())
+            + f" in {viewers['cpu_window_s']} s",
+        ),
         ("server loop lag >= 0.1 s (share)", viewers["server_event_loop_lag_over_100ms"]),
         (
             "failover: kill -> first live caption (s)",
