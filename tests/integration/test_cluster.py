@@ -114,6 +114,41 @@ async def test_a_meeting_spread_over_three_instances_is_one_room_with_captions_o
             )
 
 
+async def test_a_viewer_on_another_instance_resumes_with_exactly_what_it_missed(
+    cluster: Cluster,
+) -> None:
+    room = new_room()
+    host, _, elsewhere = cluster.instances
+    async with Peer(host.ws_url) as speaker, Peer(elsewhere.ws_url) as viewer:
+        await speaker.join(room, "Speaker")
+        joined = await join_captions_only(viewer, room, "Viewer")
+        await speaker.connect(speech())
+        first = await spoken_to_the_end(speaker)
+        await viewer.wait_for(lambda: websocket_finals(viewer) == first, 10)
+        last_seq = max(r.message["seq"] for r in viewer.signals if "seq" in r.message)
+        await viewer.cut()  # its instance holds it, and what it misses, for the resume window
+
+        assert speaker.track is not None
+        speaker.track.play(speech())
+        again = await spoken_to_the_end(speaker)
+        assert len(again) > len(first)
+        missed = finals(speaker)[len(first) :]
+        async with Peer(elsewhere.ws_url) as back:
+            resume = {
+                "participant_id": joined["participant_id"],
+                "token": joined["resume_token"],
+                "last_seq": last_seq,
+            }
+            await back.send(
+                {"v": 1, "type": "join", "room": room, "name": "Viewer", "captions_only": True,
+                 "resume": resume}
+            )  # fmt: skip
+            assert (await back.expect("joined"))["resumed"] is True
+            await back.wait_for(lambda: websocket_finals(back) == missed, 10)
+            numbered = [r.message["seq"] for r in back.signals if "seq" in r.message]
+            assert numbered == list(range(last_seq + 1, last_seq + 1 + len(numbered)))
+
+
 async def test_nginx_sends_every_join_of_a_room_to_the_instance_that_hosts_it(
     cluster: Cluster, redis_server: RedisServer
 ) -> None:
