@@ -47,15 +47,21 @@ def cluster_env(redis_url: str, database_url: str, port: int) -> dict[str, str]:
 
 @contextlib.contextmanager
 def start_cluster(
-    size: int, redis_url: str, database_url: str, env: dict[str, str] | None = None
+    size: int,
+    redis_url: str,
+    database_url: str,
+    env: dict[str, str] | None = None,
+    web_app: Path | None = None,
 ) -> Iterator[Cluster]:
+    """`web_app`: the built UI for nginx to serve (default: a placeholder page)."""
     with contextlib.ExitStack() as stack:
         instances = []
         for _ in range(size):
             port = free_port()
             settings = {**cluster_env(redis_url, database_url, port), **(env or {})}
             instances.append(stack.enter_context(start_backend(settings)))
-        html = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rtc-html-")))
-        (html / "index.html").write_text("<!doctype html><title>captions</title>")
+        html = web_app or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rtc-")))
+        if web_app is None:
+            (html / "index.html").write_text("<!doctype html><title>captions</title>")
         upstreams = [f"127.0.0.1:{instance.port}" for instance in instances]
         yield Cluster(instances, stack.enter_context(run_nginx(upstreams, html)))
