@@ -69,7 +69,8 @@ def test_a_viewer_on_another_instance_follows_the_meeting_through_its_host_s_dea
         result["captions_back_after_ms"] / 1000,
     )
     print(
-        f"\nafter the kill: the speaker's page back in {back_s:.1f} s, captions in {captions_s:.1f} s"
+        f"\nafter the kill: the speaker's page is back in {back_s:.1f} s, "
+        f"captions at the viewer in {captions_s:.1f} s"
     )
     before, viewer = result["before_kill"], result["viewer"]
     assert "your country" in said(before)
