@@ -149,7 +149,11 @@ class Settings(BaseSettings):
 
     # Rooms
     max_room_size: int = Field(
-        32, ge=1, le=100, description="People in one room (bench.room_capacity: 32 hold)."
+        32,
+        ge=1,
+        le=100,
+        description="People in one meeting (bench.room_capacity: 32 hold); captions-only "
+        "viewers are not counted (max_sessions bounds them on each instance).",
     )
     audio_relay: bool = Field(True, description="Send each participant the others' audio.")
     forward_speakers: int = Field(

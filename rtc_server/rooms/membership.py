@@ -87,10 +87,16 @@ class Room:
         return {p.caption_language for p in self.participants.values() if p.caption_language}
 
     def participant_list(self) -> list[ParticipantInfo]:
-        return [p.info for p in self.participants.values()]
+        """The meeting: everyone but captions-only viewers, who may be a lecture's thousand."""
+        return [p.info for p in self.participants.values() if not p.captions_only]
+
+    def meeting_size(self) -> int:
+        return sum(not p.captions_only for p in self.participants.values())
 
     def add(self, participant: Participant) -> None:
         self.participants[participant.id] = participant
+        if participant.captions_only:
+            return
         self.broadcast(ParticipantJoined(participant=participant.info), participant)
         # The newcomer gets the list in its `joined` message.
         self.broadcast(Participants(participants=self.participant_list()), participant)
@@ -101,13 +107,16 @@ class Room:
         self.audio.remove(participant.id)
         self.captions.speaker_left(participant.id)
         self.captions.listener_left(participant.id)
+        if participant.captions_only:
+            return
         self.broadcast(ParticipantLeft(participant=participant.info, reason=reason))
         self.broadcast(Participants(participants=self.participant_list()))
 
     def set_caption_language(self, participant: Participant, language: str | None) -> None:
         participant.caption_language = language
         participant.send_signal(CaptionLanguage(language=language))
-        self.broadcast(Participants(participants=self.participant_list()))
+        if not participant.captions_only:
+            self.broadcast(Participants(participants=self.participant_list()))
         self.check_translation(participant)
         self.captions.resend_history(participant)
 

@@ -47,6 +47,9 @@ class Participant:
     language: str  # spoken: a code or "auto"
     caption_language: str | None
     connection: Connection  # swapped when another connection resumes the participant
+    # Joined to read captions on its WebSocket: part of the audience, not of the meeting
+    # (not listed, not announced, not counted against the room size).
+    captions_only: bool = False
     captions: CaptionChannel = field(default_factory=CaptionChannel)
     audio_origin_ms: int = 0  # server wall clock (Unix ms) at the start of its audio; 0: none
     resume_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))

@@ -66,7 +66,7 @@ class RoomRegistry:
         room = self._rooms.get(room_id)
         if room is None:
             room = self._rooms.setdefault(room_id, await self._open(room_id))
-        if len(room.participants) >= self._max_size:
+        if not participant.captions_only and room.meeting_size() >= self._max_size:
             raise RoomFull(f"room {room_id!r} is full ({self._max_size} people)")
         metrics.ROOMS.set(len(self._rooms))
         room.add(participant)

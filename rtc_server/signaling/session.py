@@ -161,6 +161,7 @@ class Session:
                 language=message.language,
                 caption_language=message.caption_language,
                 connection=self,
+                captions_only=message.captions_only,
             )
             room = await runtime.rooms.join(message.room, participant)
             if self.closed:  # ended while the room was opening

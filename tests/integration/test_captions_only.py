@@ -42,7 +42,7 @@ async def test_a_captions_only_viewer_gets_every_final_in_order_on_its_websocket
         assert (await viewer.expect("error"))["code"] == "captions_only"
 
         speaker_joined = await speaker.join(room, "Speaker", language="en")
-        assert "Hall B" in {p["name"] for p in speaker_joined["participants"]}
+        assert "Hall B" not in {p["name"] for p in speaker_joined["participants"]}  # an audience
         await speaker.connect(speech)
 
         def spoken() -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from aiortc.mediastreams import AudioStreamTrack
 from prometheus_client import REGISTRY
 
 from rtc_server.asr.stream import SpeechEvent, SpeechEventType, StreamOptions
-from rtc_server.rooms.errors import NothingToResume
+from rtc_server.rooms.errors import NothingToResume, RoomFull
 from rtc_server.rooms.participant import AWAY
 from rtc_server.rooms.registry import RoomRegistry
 from rtc_server.runtime import Runtime
@@ -255,11 +255,14 @@ async def test_a_captions_only_viewer_reads_history_and_live_captions_on_its_web
         await asyncio.sleep(0.1)  # the router delivers from its own task
 
     await say(0, "Good morning.")
+    told_before = len(speaker.sent)
     await viewer.session.handle(
         message(type="join", room="standup", name="Lecture hall", captions_only=True)
     )
     assert viewer.last("joined")["audio_slots"] == 0
-    assert any(p["name"] == "Lecture hall" for p in speaker.last("participants")["participants"])
+    assert [p["name"] for p in viewer.last("joined")["participants"]] == ["Ada"]
+    # An audience is not announced to the meeting, however large it grows.
+    assert speaker.types()[told_before:] == []
     await say(1, "Let us begin.")
     captions = [m for m in viewer.sent if m["type"] == "caption"]
     assert [(c["text"], c.get("history", False), c["seq"]) for c in captions] == [
@@ -295,3 +298,23 @@ async def test_a_resumed_captions_only_viewer_gets_what_it_missed(runtime: Runti
     assert [(m["type"], m.get("text"), m.get("seq")) for m in back.sent[1:]] == [
         ("caption", "Missed.", 1)
     ]
+
+
+async def test_captions_only_viewers_do_not_fill_the_meeting(runtime: Runtime) -> None:
+    """The room size (8 here) limits the meeting; a lecture's audience is counted apart."""
+    members = [Client(runtime) for _ in range(8)]
+    viewers = [Client(runtime) for _ in range(20)]
+    for number, viewer in enumerate(viewers):
+        await viewer.session.handle(
+            message(type="join", room="standup", name=f"V{number}", captions_only=True)
+        )
+        assert viewer.last("joined")
+    for number, member in enumerate(members):
+        await member.session.handle(join(f"M{number}"))
+        assert len(member.last("joined")["participants"]) == number + 1
+    with pytest.raises(RoomFull):
+        await Client(runtime).session.handle(join("Ninth"))
+    told = [len(member.sent) for member in members]
+    for viewer in viewers[:10]:
+        await viewer.session.handle(message(type="leave"))
+    assert [len(member.sent) for member in members] == told  # nobody is told they left
