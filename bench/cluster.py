@@ -10,10 +10,11 @@ joins on the room. The clients run in this process, on the same cores as the ser
   client that bypasses nginx would. Share of joins forwarded (`rtc_cluster_joins_forwarded_total`),
   rooms per instance, join time (opening the WebSocket → `joined`) p50/p95.
 - `viewers`: one speaker (a real aiortc peer, joined through nginx) speaks the shared
-  recordings; `--viewers` captions-only viewers join through nginx (`/ws?view=<room>`, round
-  robin) over plain WebSockets. Every viewer must receive every final the speaker receives
-  (same ids, same text, same order); delivery delay per final per viewer = its arrival at the
-  viewer - its arrival at the speaker (one monotonic clock). CPU of the three servers and
+  recordings; `--viewers` captions-only viewers join through nginx over plain WebSockets
+  (`/ws?view=<room>&viewer=<id>`, as the web app: nginx spreads them by their id). Every
+  viewer must receive every final the speaker receives (same ids, same text, same order);
+  delivery delay per final per viewer = its arrival at the viewer - its arrival at the
+  speaker (one monotonic clock). CPU of the three servers and
   nginx over the speaking period, per viewer and audio second.
 - `failover`: a speaker and a listener in a room through nginx; the room's host is killed with
   SIGKILL; both reconnect as the web app does (0.5, 1, then 1.5 s apart, ±25 %) and the speaker
@@ -365,7 +366,7 @@ async def join_viewers(
 
     async def one(index: int) -> Joined:
         async with gate:
-            url = cluster.viewer_url(room)
+            url = cluster.viewer_url(room, f"viewer-{index}")
             return await open_and_join(session, url, room, f"Viewer {index}", captions_only=True)
 
     return list(await asyncio.gather(*(one(i) for i in range(count))))

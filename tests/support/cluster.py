@@ -22,8 +22,9 @@ class Cluster:
         """What the web app opens to join `room`: nginx sends it to the room's instance."""
         return self.entry.replace("http://", "ws://") + f"/ws?room={room}"
 
-    def viewer_url(self, room: str) -> str:
-        return self.entry.replace("http://", "ws://") + f"/ws?view={room}"
+    def viewer_url(self, room: str, viewer: str) -> str:
+        """What the web app opens to read captions only: nginx spreads viewers by their id."""
+        return self.entry.replace("http://", "ws://") + f"/ws?view={room}&viewer={viewer}"
 
     def instance(self, instance_id: str) -> BackendProcess:
         """The backend that registered as `instance_id` (its /health says which it is)."""
