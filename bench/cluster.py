@@ -107,7 +107,6 @@ def cluster_env(viewers: int) -> dict[str, str]:
     the largest room the server allows."""
     return {
         "RTC_MAX_SESSIONS": str(max(200, viewers + 300)),
-        "RTC_MAX_ROOM_SIZE": "100",  # the setting's upper bound
         "RTC_MAX_CONNECTIONS_PER_IP": "0",
         "RTC_LOG_LEVEL": "warning",  # a thousand joins: keep logging off the event loop
     }
