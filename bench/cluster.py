@@ -103,8 +103,7 @@ def raise_open_file_limit() -> int:
 
 def cluster_env(viewers: int) -> dict[str, str]:
     """Settings for a thousand sessions: a third of the viewers (and the join rooms) on
-    each instance at the least, no per-address cap (every client here is 127.0.0.1), and
-    the largest room the server allows."""
+    each instance at the least, and no per-address cap (every client here is 127.0.0.1)."""
     return {
         "RTC_MAX_SESSIONS": str(max(200, viewers + 300)),
         "RTC_MAX_CONNECTIONS_PER_IP": "0",
