@@ -53,6 +53,18 @@ def test_rules_are_valid() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_prometheus_scrapes_every_backend_of_a_cluster_by_its_own_address() -> None:
+    config = PROMETHEUS / "prometheus.yml"
+    result = promtool("check", "config", "--syntax-only", str(config))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (job,) = yaml.safe_load(config.read_text())["scrape_configs"]
+    # A static "backend:5000" would scrape one replica, a different one each time.
+    assert "static_configs" not in job
+    assert job["dns_sd_configs"] == [
+        {"names": ["backend"], "type": "A", "port": 5000, "refresh_interval": "30s"}
+    ]
+
+
 def test_each_alert_fires_and_stays_quiet_as_its_unit_tests_say() -> None:
     tests = PROMETHEUS / "tests" / "alerts_test.yml"
     result = promtool("test", "rules", str(tests))
