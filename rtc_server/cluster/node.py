@@ -14,7 +14,8 @@ import asyncio
 import logging
 import secrets
 import socket
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Protocol
 
@@ -67,7 +68,7 @@ class ClusterNode:
         self._directory = directory
         self._lease_s = lease_s
         self._load = load
-        self._hosted: set[str] = set()
+        self._hosted: dict[str, float] = {}  # room → when it was claimed (monotonic)
         self._other_readers: dict[str, frozenset[str]] = {}
         self._tasks = BackgroundTasks()
         self._rooms: LocalRooms | None = None
@@ -101,7 +102,7 @@ class ClusterNode:
                     return target.url
                 host = await self._directory.claim(room, self.id)
             if host == self.id:
-                self._hosted.add(room)
+                self._hosted.setdefault(room, time.monotonic())
                 metrics.ROOMS_HOSTED.set(len(self._hosted))
                 return None
             info = None if forwarded else await self._directory.instance(host)
@@ -135,7 +136,7 @@ class ClusterNode:
         return self._other_readers.get(room, frozenset())
 
     def room_closed(self, room: str) -> None:
-        self._hosted.discard(room)
+        self._hosted.pop(room, None)
         self._other_readers.pop(room, None)
         metrics.ROOMS_HOSTED.set(len(self._hosted))
         self._tasks.spawn(self._forget(room))
@@ -161,6 +162,7 @@ class ClusterNode:
             for room in await self._directory.renew(sorted(self._hosted), self.id):
                 await self._reclaim(room)
             readers = self._rooms.reader_languages()
+            self._drop_unopened(readers.keys())
             for room, languages in readers.items():
                 await self._directory.set_readers(room, self.id, languages)
             for room in list(self._hosted):
@@ -178,10 +180,19 @@ class ClusterNode:
         if await self._directory.claim(room, self.id) == self.id:
             return
         log.warning("room %s is now hosted by another instance; its members here move", room)
-        self._hosted.discard(room)
+        self._hosted.pop(room, None)
         metrics.ROOMS_HOSTED.set(len(self._hosted))
         assert self._rooms is not None
         self._rooms.evict(room, ROOM_TAKEN)
+
+    def _drop_unopened(self, open_here: Iterable[str]) -> None:
+        """Give back a room claimed for a join that never opened it here (the client left, or
+        the join was refused) once it has had a lease's time to open."""
+        stale_before = time.monotonic() - self._lease_s
+        opened = set(open_here)
+        for room, claimed_at in list(self._hosted.items()):
+            if room not in opened and claimed_at < stale_before:
+                self.room_closed(room)
 
     def _set_redis_ok(self, ok: bool, error: Exception | None = None) -> None:
         if ok == self.redis_ok:
@@ -202,7 +213,7 @@ class ClusterNode:
         """Stopping: take no new rooms and give up the leases of those here, so that their
         members, once hung up, rejoin them on another instance."""
         self.draining = True
-        hosted, self._hosted = self._hosted, set()
+        hosted, self._hosted = self._hosted, {}
         metrics.ROOMS_HOSTED.set(0)
         try:
             await self._directory.register(self.info())

@@ -179,10 +179,10 @@ async def _dispatch(
 async def _placement(request: web.Request, session: Session, join: Join) -> str | None:
     """In a cluster, where a participant's join goes (None: here). Captions-only viewers
     are served wherever they connect: their captions come through Redis."""
-    cluster = request.app[APP_STATE].cluster
-    if cluster is None or join.captions_only or session.joined:
-        return None
-    return await cluster.node.place(join.room, FORWARDED_BY in request.headers)
+    state = request.app[APP_STATE]
+    if state.cluster is None or state.runtime is None or join.captions_only or session.joined:
+        return None  # the session answers it (a runtime still loading: not_ready)
+    return await state.cluster.node.place(join.room, FORWARDED_BY in request.headers)
 
 
 async def _forward(

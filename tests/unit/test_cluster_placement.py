@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ class MemoryDirectory:
         self.hosts: dict[str, str] = {}
         self.registered: dict[str, InstanceInfo] = {}
         self.down = False
+        self.redis = self  # what the node closes when it stops
 
     def _check(self) -> None:
         if self.down:
@@ -47,11 +49,46 @@ class MemoryDirectory:
         self._check()
         return list(self.registered.values())
 
+    async def register(self, instance: InstanceInfo) -> None:
+        self.registered[instance.id] = instance
 
-def node(directory: MemoryDirectory, mine: InstanceLoad, others: dict[str, InstanceLoad]) -> Any:
+    async def deregister(self, instance_id: str) -> None:
+        self.registered.pop(instance_id, None)
+
+    async def aclose(self) -> None:
+        pass
+
+    async def renew(self, rooms: list[str], instance_id: str) -> list[str]:
+        return [room for room in rooms if self.hosts.get(room) != instance_id]
+
+    async def release(self, room: str, instance_id: str) -> None:
+        if self.hosts.get(room) == instance_id:
+            del self.hosts[room]
+
+    async def set_readers(self, room: str, instance_id: str, languages: set[str]) -> None:
+        pass
+
+    async def readers(self, room: str) -> dict[str, set[str]]:
+        return {}
+
+
+class NoRoomsHere:
+    def reader_languages(self) -> dict[str, set[str]]:
+        return {}
+
+    def evict(self, room: str, message: str) -> None:
+        raise AssertionError("nothing to evict")
+
+
+def node(
+    directory: MemoryDirectory,
+    mine: InstanceLoad,
+    others: dict[str, InstanceLoad],
+    lease_s: float = 6.0,
+) -> Any:
     for name, their_load in others.items():
         directory.registered[name] = InstanceInfo(name, f"http://{name}", their_load)
-    return ClusterNode(directory, "me", "http://me", 6.0, lambda: mine)  # type: ignore[arg-type]
+    return ClusterNode(directory, "me", "http://me", lease_s, lambda: mine)  # type: ignore[arg-type]
 
 
 async def test_a_new_room_opens_where_its_join_arrived_while_that_instance_has_room() -> None:
@@ -115,3 +152,17 @@ async def test_without_redis_rooms_hosted_here_are_served_and_others_refused() -
     with pytest.raises(ClusterUnavailable):
         await here.place("new", forwarded=False)
     assert not here.redis_ok
+
+
+async def test_a_room_claimed_for_a_join_that_never_opened_it_is_given_back() -> None:
+    directory = MemoryDirectory()
+    here = node(directory, load(), {}, lease_s=0.1)
+    await here.start(NoRoomsHere())
+    assert await here.place("abandoned", forwarded=False) is None
+    assert directory.hosts == {"abandoned": "me"}
+    await asyncio.sleep(0.05)
+    assert here.hosts("abandoned")  # it may still be opening
+    await asyncio.sleep(0.3)
+    assert not here.hosts("abandoned") and directory.hosts == {}
+    await here.close()
+    assert "me" not in directory.registered
