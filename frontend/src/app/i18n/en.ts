@@ -84,7 +84,9 @@ export const en = {
   'room.invite': 'Invite',
   'room.inviteCopied': 'Invite link copied — share it to bring people in',
   'room.captionsLink': 'Captions link',
-  'room.copyCaptionsLink': 'Copy a captions-only link, for an audience that only reads along',
+  // Holds the button's visible text (room.captionsLink): its accessible name must.
+  'room.copyCaptionsLink': 'Copy captions link',
+  'room.captionsLinkHint': 'Copy a captions-only link, for an audience that only reads along',
   'room.captionsLinkCopied':
     'Captions-only link copied — whoever opens it reads the captions without microphone or audio',
   'room.leave': 'Leave',

@@ -81,7 +81,8 @@ export const ko: Catalogue = {
   'room.invite': '초대',
   'room.inviteCopied': '초대 링크를 복사했습니다. 공유해서 사람들을 초대하세요',
   'room.captionsLink': '자막 링크',
-  'room.copyCaptionsLink': '자막만 보는 링크 복사 (자막만 읽는 청중용)',
+  'room.copyCaptionsLink': '자막 링크 복사',
+  'room.captionsLinkHint': '자막만 보는 링크 복사 (자막만 읽는 청중용)',
   'room.captionsLinkCopied':
     '자막 전용 링크를 복사했습니다. 이 링크로 들어오면 마이크나 소리 없이 자막만 봅니다',
   'room.leave': '나가기',
