@@ -21,7 +21,15 @@ from tests.support.client import Peer, Received, load_audio, silence
 from tests.support.cluster import Cluster, start_cluster
 from tests.support.postgres import PostgresServer
 from tests.support.redis_server import RedisServer
-from tests.support.servers import TESTDATA, BackendProcess, metric
+from tests.support.servers import (
+    TESTDATA,
+    BackendProcess,
+    FakeOpenAI,
+    fake_translation,
+    metric,
+    translating_env,
+)
+from tests.support.transcripts import normalized_wer
 
 pytestmark = pytest.mark.slow
 
@@ -147,6 +155,40 @@ async def test_a_viewer_on_another_instance_resumes_with_exactly_what_it_missed(
             await back.wait_for(lambda: websocket_finals(back) == missed, 10)
             numbered = [r.message["seq"] for r in back.signals if "seq" in r.message]
             assert numbered == list(range(last_seq + 1, last_seq + 1 + len(numbered)))
+
+
+async def test_a_viewer_elsewhere_reading_german_gets_the_host_s_translations(
+    redis_server: RedisServer, postgres: PostgresServer, openai_server: FakeOpenAI
+) -> None:
+    """Only the host translates: it learns through Redis which languages readers on other
+    instances want (within one lease renewal, 2 s)."""
+    room = new_room()
+    env = {k: v for k, v in translating_env(openai_server).items() if "OPENAI" in k or "TRANS" in k}
+    with start_cluster(2, redis_server.url(), postgres.create_database(), env) as running:
+        host, elsewhere = running.instances
+        async with Peer(host.ws_url) as speaker, Peer(elsewhere.ws_url) as viewer:
+            await speaker.join(room, "Speaker")
+            await viewer.send(
+                {"v": 1, "type": "join", "room": room, "name": "Viewer", "captions_only": True,
+                 "caption_language": "de"}
+            )  # fmt: skip
+            await viewer.expect("joined")
+            await asyncio.sleep(2.5)  # a lease renewal: the host knows German is read
+            await speaker.connect(speech())
+            said = await spoken_to_the_end(speaker)
+            text = " ".join(t for _, t in said)
+
+            def german() -> str:
+                return " ".join(
+                    r.message["text"]
+                    for r in viewer.signals
+                    if r.message["type"] == "translation" and r.message["final"]
+                )
+
+            await viewer.wait_for(lambda: "country" in german(), 30)
+    assert websocket_finals(viewer) == said
+    assert german().startswith(fake_translation("de", ""))
+    assert normalized_wer(text, german().replace("[de] ", "")) == 0
 
 
 async def test_nginx_sends_every_join_of_a_room_to_the_instance_that_hosts_it(
