@@ -303,9 +303,11 @@ class CaptionRouter:
                 kept.part_of = last
 
     def remember(self, message: ChannelMessage) -> None:
-        """Keep a final or translation another instance published, as if made here."""
+        """Keep a final or translation another instance published, as if made here (once: a
+        final written just before this room read its history may also arrive live)."""
         if isinstance(message, Caption) and message.final:
-            self._history.append(_FinalCaption(message))
+            if all(kept.caption.id != message.id for kept in self._history):
+                self._history.append(_FinalCaption(message))
         elif isinstance(message, Translation) and message.final:
             self._keep_translation(message)
 

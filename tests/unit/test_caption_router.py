@@ -14,7 +14,7 @@ from rtc_server.asr.stream import SpeechEvent, SpeechEventType
 from rtc_server.rooms.bus import CaptionDelivery, LocalCaptionBus
 from rtc_server.rooms.caption_router import CaptionRouter
 from rtc_server.rooms.participant import AWAY, Participant
-from rtc_server.signaling.caption_messages import CaptionWithdrawn, Speech, Translation
+from rtc_server.signaling.caption_messages import Caption, CaptionWithdrawn, Speech, Translation
 from rtc_server.storage.store import StoredCaption
 from rtc_server.translation.base import TranslationRequest
 from rtc_server.translation.service import TranslationService
@@ -250,3 +250,39 @@ async def test_stored_history_that_is_no_longer_valid_is_skipped(
     assert len(skipped) == 2
     assert "stored translation p-1:1 skipped" in skipped[0]
     assert "stored caption p-1:2 skipped" in skipped[1]
+
+
+async def test_finals_and_translations_from_another_instance_become_history_once() -> None:
+    """A viewers' room on another instance: what the host publishes is kept for late joiners,
+    and a final it also read from the store (written just before it opened) is kept once."""
+    router = CaptionRouter(
+        "r",
+        Audience(),
+        TranslationService(UpperCaseTranslator()),
+        MemoryStore(),
+        LocalCaptionBus(),
+        history_size=50,
+        history=[stored("p-1:1", "Guten Morgen.")],
+    )
+    arrived = [
+        Caption.model_validate(stored(caption_id, text).body)
+        for caption_id, text in [("p-1:1", "Guten Morgen."), ("p-1:2", "Bis morgen.")]
+    ]
+    partial = arrived[-1].model_copy(update={"id": "p-1:3", "text": "Und", "final": False})
+    english = Translation(
+        caption_id="p-1:2", speaker=SPEAKER.speaker, language="en", source_language="de",
+        text="See you tomorrow.", final=True,
+    )  # fmt: skip
+    for message in [*arrived, partial, english]:
+        router.remember(message)
+    reader = Participant(
+        id="p-en", name="Bo", language="en", caption_language="en", connection=AWAY
+    )
+    channel = FakeChannel()
+    reader.captions.attach(channel)
+    router.replay_history(reader)
+    assert [(m["type"], m["text"]) for m in channel.sent] == [
+        ("caption", "Guten Morgen."),
+        ("caption", "Bis morgen."),
+        ("translation", "See you tomorrow."),
+    ]
