@@ -27,8 +27,15 @@ class Cluster:
         return self.entry.replace("http://", "ws://") + f"/ws?view={room}&viewer={viewer}"
 
     def instance(self, instance_id: str) -> BackendProcess:
-        """The backend that registered as `instance_id` (its /health says which it is)."""
-        return next(i for i in self.instances if instance_id_of(i) == instance_id)
+        """The backend that registered as `instance_id` (its /health says which); one that
+        has stopped, or is stopping and no longer answers, is not it."""
+        for backend in self.instances:
+            try:
+                if instance_id_of(backend) == instance_id:
+                    return backend
+            except OSError:
+                continue
+        raise LookupError(f"no running instance {instance_id}")
 
 
 def instance_id_of(backend: BackendProcess) -> str:
