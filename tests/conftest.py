@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.local_server import serve
 from tests.support.postgres import PostgresServer
 from tests.support.redis_server import RedisServer
 from tests.support.servers import FakeOpenAI
@@ -22,30 +23,12 @@ def openai_server() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
-    """Started on first use; a test that stops it starts it again before it ends."""
-    try:
-        server = PostgresServer()
-    except RuntimeError as error:
-        pytest.fail(str(error))
-    try:
-        server.start()
-        yield server
-    finally:
-        server.close()
+    yield from serve(PostgresServer)
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
-    """Started on first use; a test that stops it starts it again before it ends."""
-    try:
-        server = RedisServer()
-    except RuntimeError as error:
-        pytest.fail(str(error))
-    try:
-        server.start()
-        yield server
-    finally:
-        server.close()
+    yield from serve(RedisServer)
 
 
 @pytest.fixture

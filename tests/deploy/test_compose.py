@@ -34,6 +34,19 @@ def environment(service: dict[str, Any]) -> dict[str, str]:
     return {key: str(value) for key, value in env.items()}
 
 
+def settings_from(settings_module: Any, env: dict[str, str]) -> Any:
+    """The backend's settings from exactly the RTC_* variables of `env`, as in its container
+    (the test process's own RTC_* variables are set aside meanwhile)."""
+    saved = {key: os.environ.pop(key) for key in list(os.environ) if key.startswith("RTC_")}
+    os.environ.update({key: value for key, value in env.items() if key.startswith("RTC_")})
+    try:
+        return settings_module.Settings(_cli_parse_args=[])
+    finally:
+        for key in [key for key in os.environ if key.startswith("RTC_")]:
+            del os.environ[key]
+        os.environ.update(saved)
+
+
 def option(args: list[str], name: str) -> str:
     values = [arg.split("=", 1)[1] for arg in args if arg.startswith(f"--{name}=")]
     assert len(values) == 1, f"--{name} given {len(values)} times"
@@ -185,14 +198,7 @@ def test_backend_settings_accept_the_compose_environment(compose_config: dict[st
     """The backend's own settings parser takes what compose hands it."""
     settings_module = pytest.importorskip("rtc_server.settings")
     env = environment(compose_config["services"]["backend"])
-    saved = {key: os.environ.pop(key) for key in list(os.environ) if key.startswith("RTC_")}
-    os.environ.update({key: value for key, value in env.items() if key.startswith("RTC_")})
-    try:
-        settings = settings_module.Settings(_cli_parse_args=[])
-    finally:
-        for key in [key for key in os.environ if key.startswith("RTC_")]:
-            del os.environ[key]
-        os.environ.update(saved)
+    settings = settings_from(settings_module, env)
     assert settings.port == 5000
     assert settings.ice_relay_only is True
     assert settings.effective_server_turn_urls == ["turn:coturn:3478"]
@@ -347,14 +353,7 @@ def test_backend_settings_accept_the_cluster_environment(
     settings_module = pytest.importorskip("rtc_server.settings")
     env = environment(cluster_config["services"]["backend"])
     env["RTC_INSTANCE_URL"] = "http://172.18.0.5:5000"  # what the command exports
-    saved = {key: os.environ.pop(key) for key in list(os.environ) if key.startswith("RTC_")}
-    os.environ.update({key: value for key, value in env.items() if key.startswith("RTC_")})
-    try:
-        settings = settings_module.Settings(_cli_parse_args=[])
-    finally:
-        for key in [key for key in os.environ if key.startswith("RTC_")]:
-            del os.environ[key]
-        os.environ.update(saved)
+    settings = settings_from(settings_module, env)
     assert settings.database_url.get_secret_value() == env["RTC_DATABASE_URL"]
     assert settings.redis_url.get_secret_value() == "redis://redis:6379/0"
     assert settings.instance_url == "http://172.18.0.5:5000"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 
+from tests.support.local_server import LocalServer
 from tests.support.servers import free_port
 
 USER = "postgres"
@@ -31,7 +32,7 @@ def binaries() -> Path:
     return found[-1].parent
 
 
-class PostgresServer:
+class PostgresServer(LocalServer):
     """Call `start` once; `stop` and `start` again to take it away from its clients and back."""
 
     def __init__(self) -> None:
@@ -39,7 +40,6 @@ class PostgresServer:
         self.folder = Path(tempfile.mkdtemp(prefix="rtc-postgres-"))
         self.data = self.folder / "data"
         self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
         password_file = self.folder / "password"
         password_file.write_text(PASSWORD)
         shutil.chown(self.folder, USER)
@@ -88,14 +88,6 @@ class PostgresServer:
         with psycopg.connect(self.url(), autocommit=True) as db:
             db.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
-
-    def log(self) -> str:
-        path = self.folder / "server.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
 
     def _as_postgres(self, program: str, *args: str) -> None:
         subprocess.run(

@@ -11,12 +11,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.support.local_server import LocalServer
 from tests.support.servers import free_port
 
 START_TIMEOUT_S = 10.0
 
 
-class RedisServer:
+class RedisServer(LocalServer):
     def __init__(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
@@ -24,7 +25,6 @@ class RedisServer:
         self.binary = binary
         self.folder = Path(tempfile.mkdtemp(prefix="rtc-redis-"))
         self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
@@ -57,11 +57,3 @@ class RedisServer:
             self.process.kill()
             self.process.wait(timeout=10)
             self.process = None
-
-    def log(self) -> str:
-        path = self.folder / "server.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
