@@ -34,7 +34,6 @@ import contextlib
 import json
 import os
 import platform
-import random
 import re
 import resource
 import time
@@ -49,10 +48,17 @@ from typing import Any
 import aiohttp
 import numpy as np
 import psutil
-import redis
 
 from tests.support.client import Peer, Received, load_audio, silence
-from tests.support.cluster import Cluster, instance_id_of, start_cluster
+from tests.support.cluster import (
+    Cluster,
+    history_finals,
+    hosting_instance,
+    instance_id_of,
+    live_captions,
+    rejoin,
+    start_cluster,
+)
 from tests.support.postgres import PostgresServer
 from tests.support.redis_server import RedisServer
 from tests.support.servers import TESTDATA, BackendProcess
@@ -66,8 +72,6 @@ DELIVERY_TIMEOUT_S = 30.0
 DELIVERY_TARGET_P95_S = 0.25
 FAILOVER_TARGET_S = 15.0
 LOOP_PROBE_S = 0.05
-# The web app's reconnection (frontend session.service.ts retryDelay): 0.5, 1, then 1.5 s.
-RETRY_BASE_S, RETRY_QUICK_MAX_S, RETRY_JITTER = 0.5, 1.5, 0.25
 RECORDINGS = (
     ("jfk.flac", None),
     ("stereo_diarization.wav", 0),
@@ -154,10 +158,9 @@ def forwarded_joins(cluster: Cluster) -> float:
     return sum(total(scrape(i), "rtc_cluster_joins_forwarded_total") for i in cluster.instances)
 
 
-def host_index(cluster: Cluster, redis_url: str, room: str, ids: list[str]) -> int | None:
+def host_index(redis_url: str, room: str, ids: list[str]) -> int | None:
     """Which of the cluster's instances holds the room's lease (None: none)."""
-    raw = redis.Redis.from_url(redis_url).get(f"rtc:room:{room}")
-    host = raw.decode() if isinstance(raw, bytes) else None
+    host = hosting_instance(redis_url, room)
     return ids.index(host) if host in ids else None
 
 
@@ -225,7 +228,7 @@ async def measure_joins(cluster: Cluster, redis_url: str, rooms: int) -> dict[st
                 way = "direct" if direct else "nginx"
                 records.append(JoinRecord(room, way, order, joined.seconds, target))
         # Every room still open: its lease says where it lives.
-        hosts = {r.room: host_index(cluster, redis_url, r.room, ids) for r in records}
+        hosts = {r.room: host_index(redis_url, r.room, ids) for r in records}
         forwarded = forwarded_joins(cluster) - forwarded_before
         await asyncio.gather(*(ws.close() for ws in held), return_exceptions=True)
     return join_figures(records, hosts, forwarded)
@@ -408,7 +411,7 @@ async def measure_viewers(
                 await joined.ws.close()
         sessions = [int(total(scrape(i), "rtc_sessions")) for i in cluster.instances]
         ids = [instance_id_of(i) for i in cluster.instances]
-        host = host_index(cluster, redis_server.url(), room, ids)
+        host = host_index(redis_server.url(), room, ids)
         await speaker.connect(silence(0.2))
         before = [scrape(i) for i in cluster.instances]
         probe, cpu = LoopProbe(), CpuMeter(cluster, redis_server)
@@ -513,52 +516,6 @@ def dropped(before: list[str], after: list[str]) -> dict[str, float]:
 # 3. Failover after SIGKILL
 
 
-def retry_delay(attempt: int) -> float:
-    """The web app's delay before reconnection attempt `attempt` (1, 2, ...)."""
-    backoff = min(RETRY_QUICK_MAX_S, RETRY_BASE_S * attempt)
-    return backoff * random.uniform(1 - RETRY_JITTER, 1 + RETRY_JITTER)
-
-
-async def rejoin(cluster: Cluster, room: str, name: str, gone: Peer, deadline: float) -> Peer:
-    """Reconnect through nginx as the web app does: resume the participant, join afresh if
-    the new host cannot resume it, wait and try again on a passing refusal."""
-    attempt = 0
-    while time.monotonic() < deadline:
-        attempt += 1
-        await asyncio.sleep(retry_delay(attempt))
-        peer = Peer(cluster.room_url(room))
-        try:
-            await peer.__aenter__()
-        except (aiohttp.ClientError, OSError):  # nginx found no instance up
-            await peer._session.close()
-            continue
-        peer.participant_id, peer.resume_token = gone.participant_id, gone.resume_token
-        peer.last_seq = gone.last_seq
-        joined = await peer.resume(room, name)
-        if joined["type"] == "error" and joined["code"] == "resume_failed":
-            joined = await peer.join(room, name)
-        if joined["type"] == "joined":
-            return peer
-        if joined["code"] not in ("room_moving", "cluster_unavailable", "shutting_down"):
-            raise RuntimeError(f"{name} refused: {joined}")
-        await peer.close()
-    raise TimeoutError(f"{name} could not rejoin {room}")
-
-
-def live_captions(peer: Peer) -> list[Received]:
-    return [
-        r for r in peer.captions if r.message["type"] == "caption" and not r.message.get("history")
-    ]
-
-
-def history_finals(peer: Peer) -> list[tuple[str, str]]:
-    return [
-        (r.message["id"], r.message["text"])
-        for r in peer.captions
-        if r.message["type"] == "caption" and r.message["final"] and r.message.get("history")
-    ]
-
-
 async def one_failover(cluster: Cluster, redis_url: str) -> dict[str, Any]:
     room = new_room("failover")
     ids = [instance_id_of(i) for i in cluster.instances]
@@ -572,7 +529,7 @@ async def one_failover(cluster: Cluster, redis_url: str) -> dict[str, Any]:
         await listener.wait_for(
             lambda: [(f["id"], f["text"]) for f in listener.finals()] == said, 10
         )
-        host = host_index(cluster, redis_url, room, ids)
+        host = host_index(redis_url, room, ids)
         assert host is not None
         cluster.instances[host].process.kill()
         killed_at = time.monotonic()
@@ -588,7 +545,7 @@ async def one_failover(cluster: Cluster, redis_url: str) -> dict[str, Any]:
             await again.connect(speech)
             first_live = (await back.wait_for(lambda: live_captions(back), 60))[0].at
             history = history_finals(back)
-            new_host = host_index(cluster, redis_url, room, ids)
+            new_host = host_index(redis_url, room, ids)
         finally:
             await back.close()
             await again.close()

@@ -12,13 +12,18 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.request import urlopen
 
-import aiohttp
 import numpy as np
 import pytest
-import redis
 
-from tests.support.client import Peer, Received, load_audio, silence
-from tests.support.cluster import Cluster, start_cluster
+from tests.support.client import Peer, load_audio, silence
+from tests.support.cluster import (
+    Cluster,
+    history_finals,
+    hosting_instance,
+    live_captions,
+    rejoin,
+    start_cluster,
+)
 from tests.support.postgres import PostgresServer
 from tests.support.redis_server import RedisServer
 from tests.support.servers import (
@@ -47,9 +52,9 @@ def speech(seconds_of_silence_after: float = 3.0) -> np.ndarray:
 
 
 def host_of(cluster: Cluster, redis_url: str, room: str) -> BackendProcess:
-    host = redis.Redis.from_url(redis_url).get(f"rtc:room:{room}")
+    host = hosting_instance(redis_url, room)
     assert host is not None, f"no instance hosts {room}"
-    return cluster.instance(host.decode())
+    return cluster.instance(host)
 
 
 def forwarded(cluster: Cluster) -> float:
@@ -264,37 +269,6 @@ async def test_instances_keep_their_rooms_while_redis_is_away_and_register_again
                 assert (await another.join(new_room(), "Another"))["type"] == "joined"
 
 
-async def rejoin(
-    cluster: Cluster, room: str, name: str, peer: Peer | None, deadline: float
-) -> Peer:
-    """What the web app does when its connection drops: reconnect (0.5 s apart here) and
-    join again (a resume, which a new host cannot honour, then fresh), until it is in."""
-    while time.monotonic() < deadline:
-        candidate = Peer(cluster.room_url(room))
-        try:
-            await candidate.__aenter__()
-        except (aiohttp.ClientError, OSError):  # nginx found no instance up
-            await candidate._session.close()
-            await asyncio.sleep(0.5)
-            continue
-        if peer is not None:
-            candidate.participant_id, candidate.resume_token = (
-                peer.participant_id,
-                peer.resume_token,
-            )
-            joined = await candidate.resume(room, name)
-            if joined["type"] == "error" and joined["code"] == "resume_failed":
-                joined = await candidate.join(room, name)
-        else:
-            joined = await candidate.join(room, name)
-        if joined["type"] == "joined":
-            return candidate
-        assert joined["code"] in ("room_moving", "cluster_unavailable", "shutting_down"), joined
-        await candidate.close()
-        await asyncio.sleep(0.5)
-    raise TimeoutError(f"{name} could not rejoin {room}")
-
-
 async def test_a_killed_instance_s_room_comes_back_on_another_with_its_history(
     redis_server: RedisServer, postgres: PostgresServer
 ) -> None:
@@ -320,7 +294,7 @@ async def test_a_killed_instance_s_room_comes_back_on_another_with_its_history(
                 await again.connect(speech())
                 first_live = await back.wait_for(lambda: live_captions(back), 60)
                 flowing_after = first_live[0].at - killed_at
-                history = websocket_history(back)
+                history = history_finals(back)
                 new_host = host_of(running, redis_server.url(), room)
             finally:
                 await back.close()
@@ -329,21 +303,6 @@ async def test_a_killed_instance_s_room_comes_back_on_another_with_its_history(
     assert new_host is not host
     assert history[: len(said)] == said  # every final committed before the kill
     assert flowing_after <= FAILOVER_TARGET_S
-
-
-def live_captions(peer: Peer) -> list[Received]:
-    return [
-        r for r in peer.captions if r.message["type"] == "caption" and not r.message.get("history")
-    ]
-
-
-def websocket_history(peer: Peer) -> list[tuple[str, str]]:
-    """The finals a (re)joining participant was given as history, on its data channel."""
-    return [
-        (r.message["id"], r.message["text"])
-        for r in peer.captions
-        if r.message["type"] == "caption" and r.message["final"] and r.message.get("history")
-    ]
 
 
 async def test_a_rolling_restart_moves_the_meeting_without_losing_a_caption(
@@ -367,8 +326,8 @@ async def test_a_rolling_restart_moves_the_meeting_without_losing_a_caption(
             back = await rejoin(running, room, "Listener", listener, deadline)
             try:
                 await back.connect(None)
-                await back.wait_for(lambda: len(websocket_history(back)) >= len(live), 20)
-                assert websocket_history(back) == live
+                await back.wait_for(lambda: len(history_finals(back)) >= len(live), 20)
+                assert history_finals(back) == live
                 new_host = host_of(running, redis_server.url(), room)
                 url = f"{new_host.base_url}/api/rooms/{room}/transcript"
                 stored = json.loads(await asyncio.to_thread(lambda: urlopen(url).read()))
